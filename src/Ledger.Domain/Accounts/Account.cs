@@ -1,0 +1,94 @@
+using System.Collections.Immutable;
+using Ledger.Domain.Credits;
+
+namespace Ledger.Domain.Accounts;
+
+/// <summary>
+/// The account's write-side state: its credit blocks and open holds. Rebuilt from events alone by
+/// <see cref="Evolve"/>; resolved reservations, usages and refunds live in their own records
+/// (<see cref="Ledger.Domain.Reservations.ReservationRecord"/> ...) so the state stays small on long streams.
+/// </summary>
+public sealed record Account(
+    string Id,
+    string Plan,
+    string? StripeCustomerId,
+    IReadOnlyDictionary<string, string>? Metadata,
+    DateTimeOffset OpenedAt,
+    ImmutableDictionary<string, CreditBlock> Blocks,
+    ImmutableDictionary<string, PendingHold> Holds,
+    long Version = 0)
+{
+    public static Account Open(AccountOpened e) => new(
+        e.AccountId, e.Plan, e.StripeCustomerId, e.Metadata, e.OpenedAt,
+        ImmutableDictionary<string, CreditBlock>.Empty, ImmutableDictionary<string, PendingHold>.Empty);
+
+    public static Account? Evolve(Account? state, object @event) => (state, @event) switch
+    {
+        (null, AccountOpened e) => Open(e),
+        (null, _) => null,
+        (_, AccountOpened) => state,
+        ({ } s, CreditsGranted e) => s with
+        {
+            Blocks = s.Blocks.SetItem(e.GrantId, new CreditBlock(
+                e.GrantId, e.Amount, e.Source, e.Priority, e.GrantedAt, e.EffectiveAt, e.ExpiresAt, e.CostBasis, e.Reference, e.Reason)),
+        },
+        ({ } s, GrantVoided e) => s.Update(e.GrantId, b => b with { IsVoided = true, Voided = b.Voided + e.Amount }),
+        ({ } s, GrantExpired e) => s.Update(e.GrantId, b => b with { Expired = b.Expired + e.Amount }),
+        ({ } s, OverageRepaid e) => s
+            .Update(e.GrantId, b => b with { RepaidOverage = b.RepaidOverage + e.Amount })
+            .Update(CreditBlock.OverageId, b => b with { OverageRepayments = b.OverageRepayments + e.Amount }),
+        ({ } s, CreditsReserved e) => s.Apply(e.Draws, (b, a) => b with { Held = b.Held + a }, e.ReservedAt) with
+        {
+            Holds = s.Holds.SetItem(e.ReservationId, new PendingHold(
+                e.ReservationId, e.Amount, e.Draws, e.Feature, e.TtlSeconds, e.ExpiresAt, e.Metadata, e.ReservedAt)),
+        },
+        ({ } s, ReservationCommitted e) => s.CloseHold(e.ReservationId)
+            .Apply(e.Consumed, (b, a) => b with { Consumed = b.Consumed + a }, e.CommittedAt),
+        ({ } s, ReservationReleased e) => s.CloseHold(e.ReservationId),
+        ({ } s, ReservationExpired e) => s.CloseHold(e.ReservationId),
+        ({ } s, ReservationExtended e) => s.Holds.TryGetValue(e.ReservationId, out var hold)
+            ? s with { Holds = s.Holds.SetItem(e.ReservationId, hold with { TtlSeconds = e.TtlSeconds, ExpiresAt = e.ExpiresAt }) }
+            : s,
+        ({ } s, UsageRecorded e) => s.Apply(e.Draws, (b, a) => b with { Consumed = b.Consumed + a }, e.RecordedAt),
+        ({ } s, CreditsRefunded e) => s.Apply(e.Draws, (b, a) => b with { Refunded = b.Refunded + a }, e.RefundedAt),
+        _ => state,
+    };
+
+    public static Account? Replay(IEnumerable<object> events, Account? from = null) =>
+        events.Aggregate(from, Evolve);
+
+    public Account Then(IEnumerable<object> events) => Replay(events, this)!;
+
+    private Account CloseHold(string reservationId)
+    {
+        if (!Holds.TryGetValue(reservationId, out var hold)) return this;
+        return Apply(hold.Draws, (b, a) => b with { Held = b.Held - a }, hold.ReservedAt) with
+        {
+            Holds = Holds.Remove(reservationId),
+        };
+    }
+
+    private Account Apply(IEnumerable<Draw> draws, Func<CreditBlock, long, CreditBlock> change, DateTimeOffset at)
+    {
+        var blocks = Blocks;
+        foreach (var draw in draws)
+        {
+            var block = blocks.TryGetValue(draw.GrantId, out var b) ? b
+                : draw.GrantId == CreditBlock.OverageId ? CreditBlock.NewOverage(at)
+                : throw new LedgerInvariantViolated($"draw on unknown block {draw.GrantId}");
+            blocks = blocks.SetItem(draw.GrantId, change(block, draw.Amount));
+        }
+        return this with { Blocks = blocks };
+    }
+
+    private Account Update(string grantId, Func<CreditBlock, CreditBlock> change)
+    {
+        var block = Blocks.TryGetValue(grantId, out var b) ? b
+            : grantId == CreditBlock.OverageId ? CreditBlock.NewOverage(OpenedAt)
+            : throw new LedgerInvariantViolated($"event on unknown block {grantId}");
+        return this with { Blocks = Blocks.SetItem(grantId, change(block)) };
+    }
+}
+
+/// <summary>Thrown only when the ledger's own arithmetic is broken: a bug, never a client's doing.</summary>
+public sealed class LedgerInvariantViolated(string message) : Exception(message);

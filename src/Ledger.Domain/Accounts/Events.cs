@@ -1,0 +1,64 @@
+using Ledger.Domain.Credits;
+
+namespace Ledger.Domain.Accounts;
+
+// Every event is an immutable fact on the account's own stream, named in the past tense, carrying
+// the account id and the instant it took effect. Amounts that moved between blocks are listed as
+// draws so a replay never has to re-run the drain order.
+
+public sealed record AccountOpened(
+    string AccountId, string Plan, string? StripeCustomerId,
+    IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset OpenedAt);
+
+public sealed record CreditsGranted(
+    string AccountId, string GrantId, long Amount, GrantSource Source, int Priority,
+    DateTimeOffset? EffectiveAt, DateTimeOffset? ExpiresAt, CostBasis? CostBasis,
+    string? Reference, string? Reason, DateTimeOffset GrantedAt);
+
+/// <summary>Credits of a void grant taken out of circulation; written again for a held part released later.</summary>
+public sealed record GrantVoided(string AccountId, string GrantId, long Amount, string? Reason, DateTimeOffset VoidedAt);
+
+/// <summary>Unspent, unheld credits of a block whose expiry passed; written again for a held part released later.</summary>
+public sealed record GrantExpired(string AccountId, string GrantId, long Amount, DateTimeOffset ExpiredAt);
+
+/// <summary>Credits moved from a live block into the overage block to pay back overage.</summary>
+public sealed record OverageRepaid(string AccountId, string GrantId, long Amount, DateTimeOffset RepaidAt);
+
+public sealed record CreditsReserved(
+    string AccountId, string ReservationId, long Amount, IReadOnlyList<Draw> Draws, string? Feature,
+    int TtlSeconds, DateTimeOffset ExpiresAt, IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset ReservedAt);
+
+public sealed record ReservationCommitted(
+    string AccountId, string ReservationId, long Amount, long? RequestedAmount,
+    IReadOnlyList<Draw> Consumed, IReadOnlyList<Draw> Released, string? ReceiptId,
+    IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset CommittedAt);
+
+public sealed record ReservationReleased(
+    string AccountId, string ReservationId, IReadOnlyList<Draw> Released, string? Reason, DateTimeOffset ReleasedAt);
+
+public sealed record ReservationExtended(
+    string AccountId, string ReservationId, int TtlSeconds, DateTimeOffset ExpiresAt, DateTimeOffset ExtendedAt);
+
+public sealed record ReservationExpired(
+    string AccountId, string ReservationId, IReadOnlyList<Draw> Released, DateTimeOffset ExpiredAt);
+
+public sealed record UsageRecorded(
+    string AccountId, string UsageId, long Amount, IReadOnlyList<Draw> Draws, string? Feature,
+    IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset RecordedAt);
+
+public enum RefundSourceKind { Reservation, Usage }
+
+public sealed record CreditsRefunded(
+    string AccountId, string RefundId, RefundSourceKind SourceKind, string SourceId, long Amount,
+    IReadOnlyList<Draw> Draws, string? Reason, DateTimeOffset RefundedAt);
+
+public static class AccountEvents
+{
+    public static readonly Type[] All =
+    [
+        typeof(AccountOpened), typeof(CreditsGranted), typeof(GrantVoided), typeof(GrantExpired),
+        typeof(OverageRepaid), typeof(CreditsReserved), typeof(ReservationCommitted),
+        typeof(ReservationReleased), typeof(ReservationExtended), typeof(ReservationExpired),
+        typeof(UsageRecorded), typeof(CreditsRefunded),
+    ];
+}
