@@ -1,4 +1,98 @@
+using System.Text.Json.Serialization;
+using FluentValidation;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Resources;
+using Ledger.Api.Accounts;
+using Ledger.Api.Auth;
+using Ledger.Api.Hosting;
+using Ledger.Api.Http;
+using Ledger.Api.Idempotency;
+using Ledger.Api.Plans;
+using Ledger.Projections;
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalar.AspNetCore;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.Host.ApplyJasperFxExtensions();
+if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ErrorHandling.MaxBodyBytes);
+
+var settings = LedgerSettings.From(builder.Configuration);
+var database = settings.Database ?? LocalPostgres.Provision(builder.Environment.ContentRootPath);
+var plansPath = settings.PlansPath ?? Path.Combine(AppContext.BaseDirectory, "plans.json");
+
+builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton(_ => PlanCatalog.Load(plansPath));
+builder.Services.TryAddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<AccountCommandProcessor>();
+builder.Services.AddSingleton<LastUsedTracker>();
+builder.Services.AddHostedService<BootstrapAdminKey>();
+builder.Services.AddLedgerValidators();
+
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+    o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+    o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+});
+
+builder.Services.AddMarten(sp =>
+    {
+        var options = new StoreOptions();
+        LedgerStore.Configure(options, database);
+        options.Events.TimeProvider = sp.GetRequiredService<TimeProvider>();
+        options.Schema.For<ApiKey>().Index(k => k.SecretHash, i => i.IsUnique = true);
+        options.Schema.For<Ledger.Api.Idempotency.IdempotencyRecord>();
+        return options;
+    })
+    .UseLightweightSessions()
+    .IntegrateWithWolverine()
+    .ApplyAllDatabaseChangesOnStartup();
+
+builder.Host.UseWolverine(opts =>
+{
+    opts.ApplicationAssembly = typeof(Program).Assembly;
+    opts.UseRuntimeCompilation();
+    opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+    opts.Policies.UseDurableLocalQueues();
+    opts.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
+    opts.Services.AddResourceSetupOnStartup();
+});
+
+builder.Services.AddWolverineHttp();
+builder.Services.AddAuthentication(ApiKeyAuthentication.Scheme)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.Scheme, null);
+builder.Services.AddAuthorization(auth =>
+{
+    foreach (var scope in Scopes.All)
+        auth.AddPolicy(scope, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.Has(scope)));
+});
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>());
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+
 var app = builder.Build();
-app.Run();
+app.UseLedgerErrorHandling();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseMiddleware<IdempotencyMiddleware>();
+
+app.MapOpenApi("/openapi/{documentName}.json");
+app.MapScalarApiReference("/docs", o => o.WithTitle("Ledger API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+app.MapGet("/problems/{code}", ProblemCatalog.Describe).ExcludeFromDescription();
+app.MapWolverineEndpoints();
+
+app.Lifetime.ApplicationStarted.Register(() =>
+    Console.WriteLine($"Ledger listening on {string.Join(", ", app.Urls)}; API reference at {app.Urls.FirstOrDefault()}/docs"));
+
+return await app.RunJasperFxCommands(args);
+
 public partial class Program;

@@ -37,20 +37,20 @@ public sealed record Account(
         ({ } s, OverageRepaid e) => s
             .Update(e.GrantId, b => b with { RepaidOverage = b.RepaidOverage + e.Amount })
             .Update(CreditBlock.OverageId, b => b with { OverageRepayments = b.OverageRepayments + e.Amount }),
-        ({ } s, CreditsReserved e) => s.Apply(e.Draws, (b, a) => b with { Held = b.Held + a }, e.ReservedAt) with
+        ({ } s, CreditsReserved e) => s.Move(e.Draws, (b, a) => b with { Held = b.Held + a }, e.ReservedAt) with
         {
             Holds = s.Holds.SetItem(e.ReservationId, new PendingHold(
                 e.ReservationId, e.Amount, e.Draws, e.Feature, e.TtlSeconds, e.ExpiresAt, e.Metadata, e.ReservedAt)),
         },
         ({ } s, ReservationCommitted e) => s.CloseHold(e.ReservationId)
-            .Apply(e.Consumed, (b, a) => b with { Consumed = b.Consumed + a }, e.CommittedAt),
+            .Move(e.Consumed, (b, a) => b with { Consumed = b.Consumed + a }, e.CommittedAt),
         ({ } s, ReservationReleased e) => s.CloseHold(e.ReservationId),
         ({ } s, ReservationExpired e) => s.CloseHold(e.ReservationId),
         ({ } s, ReservationExtended e) => s.Holds.TryGetValue(e.ReservationId, out var hold)
             ? s with { Holds = s.Holds.SetItem(e.ReservationId, hold with { TtlSeconds = e.TtlSeconds, ExpiresAt = e.ExpiresAt }) }
             : s,
-        ({ } s, UsageRecorded e) => s.Apply(e.Draws, (b, a) => b with { Consumed = b.Consumed + a }, e.RecordedAt),
-        ({ } s, CreditsRefunded e) => s.Apply(e.Draws, (b, a) => b with { Refunded = b.Refunded + a }, e.RefundedAt),
+        ({ } s, UsageRecorded e) => s.Move(e.Draws, (b, a) => b with { Consumed = b.Consumed + a }, e.RecordedAt),
+        ({ } s, CreditsRefunded e) => s.Move(e.Draws, (b, a) => b with { Refunded = b.Refunded + a }, e.RefundedAt),
         _ => state,
     };
 
@@ -62,13 +62,13 @@ public sealed record Account(
     private Account CloseHold(string reservationId)
     {
         if (!Holds.TryGetValue(reservationId, out var hold)) return this;
-        return Apply(hold.Draws, (b, a) => b with { Held = b.Held - a }, hold.ReservedAt) with
+        return Move(hold.Draws, (b, a) => b with { Held = b.Held - a }, hold.ReservedAt) with
         {
             Holds = Holds.Remove(reservationId),
         };
     }
 
-    private Account Apply(IEnumerable<Draw> draws, Func<CreditBlock, long, CreditBlock> change, DateTimeOffset at)
+    private Account Move(IEnumerable<Draw> draws, Func<CreditBlock, long, CreditBlock> change, DateTimeOffset at)
     {
         var blocks = Blocks;
         foreach (var draw in draws)

@@ -30,6 +30,7 @@ public static class DrainOrder
         if (remaining == 0) return draws;
         if (!allowOverage) return null;
         draws.Add(new Draw(CreditBlock.OverageId, remaining));
-        return draws;
+        // The overage block may itself have lent credits refunded into it: one draw per block.
+        return draws.Merge();
     }
 }

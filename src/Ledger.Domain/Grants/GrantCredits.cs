@@ -12,10 +12,12 @@ public sealed record GrantCredits(
     public Decision Decide(Account? account, AccountRecords known, DecisionContext context)
     {
         if (account is null) return Decision.Reject(Rejection.AccountNotFound("?"));
+        if (GrantId == CreditBlock.OverageId)
+            return Decision.Reject(Rejection.Invalid("grantId", $"'{CreditBlock.OverageId}' is reserved for the overage block."));
         if (account.Blocks.TryGetValue(GrantId, out var existing)) return Compare(existing);
         if (Amount is <= 0 or > Limits.MaxAmount)
             return Decision.Reject(Rejection.Invalid("amount", $"Amount must be between 1 and {Limits.MaxAmount}."));
-        if (ExpiresAt is { } expiry && expiry <= (EffectiveAt ?? context.Now))
+        if (ExpiresAt is { } expiry && (expiry <= context.Now || expiry <= EffectiveAt))
             return Decision.Reject(Rejection.Invalid("expiresAt", "expiresAt must be later than now and than effectiveAt."));
         var lifetime = account.Blocks.Values.Sum(b => b.Amount);
         if (lifetime > Limits.MaxLifetimeGranted - Amount)

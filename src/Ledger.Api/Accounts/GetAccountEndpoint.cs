@@ -1,0 +1,26 @@
+using Ledger.Api.Auth;
+using Ledger.Api.Balances;
+using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Accounts;
+
+public static class GetAccountEndpoint
+{
+    [WolverineGet("/v1/accounts/{accountId}")]
+    [Authorize(Policy = Scopes.Read)]
+    [Tags("Accounts")]
+    [EndpointSummary("An account: plan, status, balance and version")]
+    [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, TimeProvider clock)
+    {
+        if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
+        var account = await session.LoadAsync<Account>(accountId, http.RequestAborted);
+        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(AccountView.From(account, clock.GetUtcNow()));
+    }
+}

@@ -1,0 +1,49 @@
+using FluentValidation;
+using Ledger.Api.Auth;
+using Ledger.Api.Balances;
+using Ledger.Api.Http;
+using Ledger.Api.Plans;
+using Ledger.Domain.Accounts;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Accounts;
+
+public sealed record CreateAccountRequest(string? AccountId, string? Plan, string? StripeCustomerId, IDictionary<string, string>? Metadata)
+{
+    public sealed class Validator : AbstractValidator<CreateAccountRequest>
+    {
+        public Validator(PlanCatalog plans)
+        {
+            RuleFor(x => x.AccountId).NotEmpty().WithMessage("Required.").ValidId();
+            RuleFor(x => x.Plan).NotEmpty().WithMessage("Required.")
+                .Must(p => p is null || plans.Find(p) is not null)
+                .WithMessage($"Unknown plan; one of: {string.Join(", ", plans.Plans.Keys)}.");
+            RuleFor(x => x.StripeCustomerId).ValidText(255);
+            RuleFor(x => x.Metadata).ValidMetadata();
+        }
+    }
+}
+
+public static class OpenAccountEndpoint
+{
+    [WolverinePost("/v1/accounts")]
+    [Authorize(Policy = Scopes.Write)]
+    [Tags("Accounts")]
+    [EndpointSummary("Open an account on a plan")]
+    [ProducesResponseType<AccountView>(StatusCodes.Status201Created)]
+    [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static async Task<IResult> Post(
+        CreateAccountRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<CreateAccountRequest> validator, TimeProvider clock)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        var command = new OpenAccount(body!.AccountId!, body.Plan!, body.StripeCustomerId,
+            body.Metadata is null ? null : new Dictionary<string, string>(body.Metadata));
+        return await AccountWrites.Submit(http, processor, command.AccountId, command, outcome =>
+            (outcome.Decision is Decision.Accepted ? 201 : 200, AccountView.From(outcome.Account!, clock.GetUtcNow())));
+    }
+}

@@ -1,0 +1,95 @@
+using FluentValidation;
+using Ledger.Api.Http;
+using Ledger.Api.Idempotency;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Auth;
+
+public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Scopes, string? AccountId)
+{
+    public sealed class Validator : AbstractValidator<CreateApiKeyRequest>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.Name).NotEmpty().WithMessage("Required.").ValidText(100);
+            RuleFor(x => x.Scopes).NotEmpty().WithMessage("At least one scope.")
+                .Must(s => s is null || s.All(Auth.Scopes.All.Contains))
+                .WithMessage($"Scopes are {string.Join(", ", Auth.Scopes.All)}.");
+            RuleFor(x => x.AccountId).ValidId().When(x => x.AccountId is not null);
+        }
+    }
+}
+
+public sealed record ApiKeyView(
+    string Id, string Name, string Prefix, IReadOnlyList<string> Scopes, string? AccountId,
+    DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt)
+{
+    public static ApiKeyView From(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Scopes, k.AccountId, k.CreatedAt, k.LastUsedAt, k.RevokedAt);
+}
+
+/// <summary>The only response that ever carries the secret.</summary>
+public sealed record CreatedApiKey(
+    string Id, string Name, string Prefix, IReadOnlyList<string> Scopes, string? AccountId, DateTimeOffset CreatedAt, string Secret);
+
+public sealed record ApiKeyList(IReadOnlyList<ApiKeyView> Items);
+
+public static class ApiKeyEndpoints
+{
+    [WolverinePost("/v1/admin/api-keys")]
+    [Authorize(Policy = Auth.Scopes.Admin)]
+    [Tags("API keys")]
+    [EndpointSummary("Create an API key; its secret is shown in this response only")]
+    [ProducesResponseType<CreatedApiKey>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    public static async Task<IResult> Create(
+        CreateApiKeyRequest? body, HttpContext http, IDocumentStore store, IValidator<CreateApiKeyRequest> validator,
+        TimeProvider clock, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        var now = clock.GetUtcNow();
+        var secret = ApiKey.NewSecret();
+        var key = ApiKey.Create(body!.Name!, body.Scopes!.Distinct().ToList(), body.AccountId, secret, now);
+        var reply = new HttpReply(201, System.Text.Json.JsonSerializer.Serialize(
+            new CreatedApiKey(key.Id, key.Name, key.Prefix, key.Scopes, key.AccountId, key.CreatedAt, secret), json.Value.SerializerOptions));
+
+        await using var session = store.LightweightSession();
+        session.Insert(key);
+        if (http.Features.Get<IdempotencyScope>() is { } scope) session.Insert(scope.Record(reply, now));
+        await session.SaveChangesAsync(http.RequestAborted);
+        return reply.ToResult();
+    }
+
+    [WolverineGet("/v1/admin/api-keys")]
+    [Authorize(Policy = Auth.Scopes.Admin)]
+    [Tags("API keys")]
+    [EndpointSummary("List API keys (never their secrets)")]
+    [ProducesResponseType<ApiKeyList>(StatusCodes.Status200OK)]
+    public static async Task<ApiKeyList> List(IQuerySession session, HttpContext http)
+    {
+        var keys = await session.Query<ApiKey>().OrderBy(k => k.CreatedAt).Take(1000).ToListAsync(http.RequestAborted);
+        return new ApiKeyList(keys.Select(ApiKeyView.From).ToList());
+    }
+
+    [WolverineDelete("/v1/admin/api-keys/{keyId}")]
+    [Authorize(Policy = Auth.Scopes.Admin)]
+    [Tags("API keys")]
+    [EndpointSummary("Revoke an API key, effective immediately")]
+    [ProducesResponseType<ApiKeyView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    public static async Task<IResult> Revoke(string keyId, IDocumentStore store, TimeProvider clock, HttpContext http)
+    {
+        await using var session = store.LightweightSession();
+        var key = await session.LoadAsync<ApiKey>(keyId, http.RequestAborted);
+        if (key is null) return Problems.Result("api-key-not-found", $"API key '{keyId}' does not exist.");
+        if (!key.IsRevoked)
+        {
+            key = key with { RevokedAt = clock.GetUtcNow() };
+            session.Store(key);
+            await session.SaveChangesAsync(http.RequestAborted);
+        }
+        return Results.Ok(ApiKeyView.From(key));
+    }
+}

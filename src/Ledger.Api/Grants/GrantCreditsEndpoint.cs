@@ -1,0 +1,111 @@
+using FluentValidation;
+using Ledger.Api.Accounts;
+using Ledger.Api.Auth;
+using Ledger.Api.Balances;
+using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Credits;
+using Ledger.Domain.Grants;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Grants;
+
+public sealed record CostBasisRequest(long? AmountMinor, string? Currency);
+
+public sealed record GrantRequest(
+    string? GrantId, long? Amount, string? Source, DateTimeOffset? EffectiveAt, DateTimeOffset? ExpiresAt,
+    int? Priority, string? Reason, string? Reference, CostBasisRequest? CostBasis)
+{
+    public static readonly string[] Sources = ["plan", "purchase", "promo", "manual"];
+
+    public sealed class Validator : AbstractValidator<GrantRequest>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.GrantId).ValidId().When(x => x.GrantId is not null);
+            RuleFor(x => x.Amount).ValidAmount();
+            RuleFor(x => x.Source).NotEmpty().WithMessage("Required.")
+                .Must(s => s is null || Sources.Contains(s)).WithMessage($"One of: {string.Join(", ", Sources)}.");
+            RuleFor(x => x.Priority).InclusiveBetween(0, Limits.MaxPriority).When(x => x.Priority is not null)
+                .WithMessage($"Must be between 0 and {Limits.MaxPriority}.");
+            RuleFor(x => x.Reason).NotEmpty().WithMessage("Required.").ValidText();
+            RuleFor(x => x.Reference).ValidText(255);
+            RuleFor(x => x.ExpiresAt).GreaterThan(x => x.EffectiveAt).When(x => x.ExpiresAt is not null && x.EffectiveAt is not null)
+                .WithMessage("Must be later than effectiveAt.");
+            RuleFor(x => x.CostBasis!.AmountMinor).NotNull().InclusiveBetween(0, Limits.MaxAmount).When(x => x.CostBasis is not null)
+                .WithMessage("Required, between 0 and 10^15.");
+            RuleFor(x => x.CostBasis!.Currency).Matches("^[A-Za-z]{3}$").NotNull().When(x => x.CostBasis is not null)
+                .WithMessage("An ISO 4217 code such as usd.");
+        }
+    }
+
+    public GrantCredits ToCommand() => new(
+        GrantId ?? Ids.New(), Amount!.Value, Enum.Parse<GrantSource>(Source!, ignoreCase: true), Priority,
+        EffectiveAt, ExpiresAt,
+        CostBasis is null ? null : new CostBasis(CostBasis.AmountMinor!.Value, CostBasis.Currency!.ToLowerInvariant()),
+        Reference, Reason);
+}
+
+public sealed record GrantResponse(BlockView Grant, BalanceView Balance);
+
+public static class GrantCreditsEndpoint
+{
+    [WolverinePost("/v1/accounts/{accountId}/grants")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Grants")]
+    [EndpointSummary("Grant a block of credits")]
+    [ProducesResponseType<GrantResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static async Task<IResult> Post(
+        string accountId, GrantRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<GrantRequest> validator, TimeProvider clock)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        var command = body!.ToCommand();
+        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
+        {
+            var now = clock.GetUtcNow();
+            var block = outcome.Account!.Blocks[command.GrantId];
+            return (outcome.Decision is Decision.Accepted ? 201 : 200,
+                new GrantResponse(BlockView.From(block, now), BalanceView.From(outcome.Account, now)));
+        });
+    }
+}
+
+public sealed record VoidGrantRequest(string? Reason)
+{
+    public sealed class Validator : AbstractValidator<VoidGrantRequest>
+    {
+        public Validator() => RuleFor(x => x.Reason).NotEmpty().WithMessage("Required.").ValidText();
+    }
+}
+
+public sealed record VoidGrantResponse(string GrantId, long Voided, BlockView Grant, BalanceView Balance);
+
+public static class VoidGrantEndpoint
+{
+    [WolverinePost("/v1/accounts/{accountId}/grants/{grantId}/void")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Grants")]
+    [EndpointSummary("Void what is left of a grant")]
+    [ProducesResponseType<VoidGrantResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static async Task<IResult> Post(
+        string accountId, string grantId, VoidGrantRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<VoidGrantRequest> validator, TimeProvider clock)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        return await AccountWrites.Submit(http, processor, accountId, new VoidGrant(grantId, body!.Reason), outcome =>
+        {
+            var now = clock.GetUtcNow();
+            var voided = outcome.Events.OfType<GrantVoided>().Where(e => e.GrantId == grantId).Sum(e => e.Amount);
+            var block = outcome.Account!.Blocks[grantId];
+            return (200, new VoidGrantResponse(grantId, voided, BlockView.From(block, now), BalanceView.From(outcome.Account, now)));
+        });
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Ledger.Api.Http;
+
+/// <summary>
+/// Whatever a client sends gets a problem document, never an HTML page or a bare 500: unreadable
+/// JSON, wrong content types, oversized bodies, unknown routes and methods.
+/// </summary>
+public static class ErrorHandling
+{
+    public const long MaxBodyBytes = 1024 * 1024;
+
+    public static void UseLedgerErrorHandling(this WebApplication app)
+    {
+        app.UseExceptionHandler(handler => handler.Run(context =>
+        {
+            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            return WriteFor(context, error);
+        }));
+        app.UseStatusCodePages(context => context.HttpContext.Response.StatusCode switch
+        {
+            404 => Problems.Write(context.HttpContext, "not-found", $"No resource at {context.HttpContext.Request.Path}."),
+            405 => Problems.Write(context.HttpContext, "method-not-allowed",
+                $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}."),
+            415 => Problems.Write(context.HttpContext, "unsupported-media-type", "Send the body as application/json."),
+            _ => Task.CompletedTask,
+        });
+        app.Use(async (context, next) =>
+        {
+            if (HasBody(context.Request) && !IsJson(context.Request.ContentType))
+            {
+                await Problems.Write(context, "unsupported-media-type",
+                    $"Content-Type '{context.Request.ContentType}' is not accepted; send application/json.");
+                return;
+            }
+            await next(context);
+        });
+    }
+
+    public static Task WriteFor(HttpContext context, Exception? error)
+    {
+        var json = Find<JsonException>(error);
+        if (json is not null)
+        {
+            var field = JsonPathToField(json.Path);
+            return Problems.Write(context, "malformed-request", "The body is not valid JSON of the expected shape.",
+                new Dictionary<string, object?>
+                {
+                    ["errors"] = new Dictionary<string, string[]> { [field] = [Describe(json)] },
+                });
+        }
+        if (Find<BadHttpRequestException>(error) is { } bad)
+        {
+            return bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? Problems.Write(context, "payload-too-large", $"Bodies are limited to {MaxBodyBytes} bytes.")
+                : Problems.Write(context, "malformed-request", bad.Message);
+        }
+        return Problems.Write(context, "internal-error", "An unexpected error occurred; it has been logged.",
+            new Dictionary<string, object?> { ["traceId"] = context.TraceIdentifier });
+    }
+
+    private static T? Find<T>(Exception? error) where T : Exception
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+            if (e is T match) return match;
+        return null;
+    }
+
+    private static string JsonPathToField(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$") return "body";
+        return path.StartsWith("$.") ? path[2..] : path.TrimStart('$');
+    }
+
+    private static string Describe(JsonException json) =>
+        json.Path is null or "$"
+            ? "The body must be a JSON object."
+            : "Has the wrong type or is out of range (whole numbers up to 64 bits, strings, ISO-8601 instants).";
+
+    private static bool HasBody(HttpRequest request) =>
+        (request.ContentLength ?? 0) > 0 || request.Headers.TransferEncoding.Count > 0;
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            || contentType.Split(';')[0].Trim().EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+}

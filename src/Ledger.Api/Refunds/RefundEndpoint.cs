@@ -1,0 +1,54 @@
+using FluentValidation;
+using Ledger.Api.Accounts;
+using Ledger.Api.Auth;
+using Ledger.Api.Balances;
+using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Refunds;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Refunds;
+
+public sealed record RefundRequest(string? RefundId, string? ReservationId, string? UsageId, long? Amount, string? Reason)
+{
+    public sealed class Validator : AbstractValidator<RefundRequest>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.RefundId).ValidId().When(x => x.RefundId is not null);
+            RuleFor(x => x.ReservationId).ValidId().When(x => x.ReservationId is not null);
+            RuleFor(x => x.UsageId).ValidId().When(x => x.UsageId is not null);
+            RuleFor(x => x).Must(x => (x.ReservationId is null) != (x.UsageId is null))
+                .WithName("reservationId").WithMessage("Give exactly one of reservationId or usageId.");
+            RuleFor(x => x.Amount).ValidAmount();
+            RuleFor(x => x.Reason).NotEmpty().WithMessage("Required.").ValidText();
+        }
+    }
+}
+
+public sealed record RefundResponse(RefundView Refund, BalanceView Balance);
+
+public static class RefundEndpoint
+{
+    [WolverinePost("/v1/accounts/{accountId}/refunds")]
+    [Authorize(Policy = Scopes.Write)]
+    [Tags("Refunds")]
+    [EndpointSummary("Return credits a commit or usage consumed, to the blocks that paid")]
+    [ProducesResponseType<RefundResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)]
+    public static async Task<IResult> Post(
+        string accountId, RefundRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<RefundRequest> validator, TimeProvider clock)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        var (kind, source) = body!.ReservationId is { } rid ? (RefundSourceKind.Reservation, rid) : (RefundSourceKind.Usage, body.UsageId!);
+        var command = new RefundCredits(body.RefundId ?? Ids.New(), kind, source, body.Amount!.Value, body.Reason);
+        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
+            (outcome.Decision is Decision.Accepted ? 201 : 200,
+                new RefundResponse(RefundView.From(outcome.Known.Refund(command.RefundId)!), BalanceView.From(outcome.Account!, clock.GetUtcNow()))));
+    }
+}

@@ -1,0 +1,58 @@
+using FluentValidation;
+using Ledger.Api.Accounts;
+using Ledger.Api.Auth;
+using Ledger.Api.Balances;
+using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Reservations;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Reservations;
+
+public sealed record ReserveRequest(string? ReservationId, long? Amount, int? TtlSeconds, string? Feature, IDictionary<string, string>? Metadata)
+{
+    public sealed class Validator : AbstractValidator<ReserveRequest>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.ReservationId).ValidId().When(x => x.ReservationId is not null);
+            RuleFor(x => x.Amount).ValidAmount();
+            RuleFor(x => x.TtlSeconds).InclusiveBetween(Limits.MinTtlSeconds, Limits.MaxTtlSeconds).When(x => x.TtlSeconds is not null)
+                .WithMessage($"Must be between {Limits.MinTtlSeconds} and {Limits.MaxTtlSeconds} seconds.");
+            RuleFor(x => x.Feature).ValidId().When(x => x.Feature is not null);
+            RuleFor(x => x.Metadata).ValidMetadata();
+        }
+    }
+}
+
+public sealed record ReservationResponse(ReservationView Reservation, BalanceView Balance);
+
+public static class ReserveEndpoint
+{
+    [WolverinePost("/v1/accounts/{accountId}/reservations")]
+    [Authorize(Policy = Scopes.Write)]
+    [Tags("Reservations")]
+    [EndpointSummary("Hold credits before a costly operation (all or nothing)")]
+    [ProducesResponseType<ReservationResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status402PaymentRequired, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static async Task<IResult> Post(
+        string accountId, ReserveRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<ReserveRequest> validator, TimeProvider clock)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        var command = new Reserve(body!.ReservationId ?? Ids.New(), body.Amount!.Value, body.TtlSeconds ?? Limits.DefaultTtlSeconds,
+            body.Feature, body.Metadata is null ? null : new Dictionary<string, string>(body.Metadata));
+        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
+        {
+            var now = clock.GetUtcNow();
+            var record = outcome.Known.Reservation(command.ReservationId)!;
+            return (outcome.Decision is Decision.Accepted ? 201 : 200,
+                new ReservationResponse(ReservationView.From(record, now), BalanceView.From(outcome.Account!, now)));
+        });
+    }
+}

@@ -1,0 +1,51 @@
+using FluentValidation;
+using Ledger.Api.Accounts;
+using Ledger.Api.Auth;
+using Ledger.Api.Balances;
+using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Usage;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Usage;
+
+public sealed record UsageRequest(string? UsageId, long? Amount, string? Feature, IDictionary<string, string>? Metadata)
+{
+    public sealed class Validator : AbstractValidator<UsageRequest>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UsageId).ValidId().When(x => x.UsageId is not null);
+            RuleFor(x => x.Amount).ValidAmount();
+            RuleFor(x => x.Feature).ValidId().When(x => x.Feature is not null);
+            RuleFor(x => x.Metadata).ValidMetadata();
+        }
+    }
+}
+
+public sealed record UsageResponse(UsageView Usage, BalanceView Balance);
+
+public static class RecordUsageEndpoint
+{
+    [WolverinePost("/v1/accounts/{accountId}/usage")]
+    [Authorize(Policy = Scopes.Write)]
+    [Tags("Usage")]
+    [EndpointSummary("Deduct credits at once, without a hold")]
+    [ProducesResponseType<UsageResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status402PaymentRequired, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static async Task<IResult> Post(
+        string accountId, UsageRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<UsageRequest> validator, TimeProvider clock)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        var command = new RecordUsage(body!.UsageId ?? Ids.New(), body.Amount!.Value, body.Feature,
+            body.Metadata is null ? null : new Dictionary<string, string>(body.Metadata));
+        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
+            (outcome.Decision is Decision.Accepted ? 201 : 200,
+                new UsageResponse(UsageView.From(outcome.Known.Usage(command.UsageId)!), BalanceView.From(outcome.Account!, clock.GetUtcNow()))));
+    }
+}

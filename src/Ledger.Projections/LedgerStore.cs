@@ -1,0 +1,38 @@
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Refunds;
+using Ledger.Domain.Reservations;
+using Ledger.Domain.Usage;
+using Ledger.Projections.Accounts;
+using Marten;
+using Weasel.Core;
+
+namespace Ledger.Projections;
+
+/// <summary>Everything Marten must know about the ledger's events and views, shared by the service, the CLI and tests.</summary>
+public static class LedgerStore
+{
+    public const string Schema = "ledger";
+
+    public static void Configure(StoreOptions options, string connectionString)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = Schema;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        // Required by the DistributedLock shim (docs/adr/0002): the async daemon's leader lock.
+        options.Events.UseAdvisoryLockTransaction = true;
+        options.Events.MetadataConfig.EnableAll();
+        options.Events.AddEventTypes(AccountEvents.All);
+
+        options.Projections.Add<AccountProjection>(ProjectionLifecycle.Inline);
+
+        // Records are written by the account's serialized command path in the same transaction as
+        // the events they derive from (not inline multi-stream projections: marten#3488).
+        options.Schema.For<ReservationRecord>().Identity(x => x.Id).Index(x => x.AccountId);
+        options.Schema.For<UsageRecord>().Identity(x => x.Id).Index(x => x.AccountId);
+        options.Schema.For<RefundRecord>().Identity(x => x.Id).Index(x => x.AccountId);
+    }
+}
