@@ -81,6 +81,7 @@ var app = builder.Build();
 app.UseLedgerErrorHandling();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseMiddleware<JsonBodyGuard>();
 app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapOpenApi("/openapi/{documentName}.json");

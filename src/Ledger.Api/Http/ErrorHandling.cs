@@ -44,7 +44,8 @@ public static class ErrorHandling
         if (json is not null)
         {
             var field = JsonPathToField(json.Path);
-            return Problems.Write(context, "malformed-request", "The body is not valid JSON of the expected shape.",
+            return Problems.Write(context, field == "body" ? "malformed-request" : "validation",
+                "The body is not valid JSON of the expected shape.",
                 new Dictionary<string, object?>
                 {
                     ["errors"] = new Dictionary<string, string[]> { [field] = [Describe(json)] },
@@ -74,8 +75,10 @@ public static class ErrorHandling
     }
 
     private static string Describe(JsonException json) =>
-        json.Path is null or "$"
-            ? "The body must be a JSON object."
+        json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "Unknown field."
+        : json.Path is null or "$" ? "The body must be a JSON object."
+        : json.InnerException is null && json.Message.Contains("LineNumber", StringComparison.Ordinal) && !json.Message.Contains("converted", StringComparison.Ordinal)
+            ? "Not valid JSON here."
             : "Has the wrong type or is out of range (whole numbers up to 64 bits, strings, ISO-8601 instants).";
 
     private static bool HasBody(HttpRequest request) =>

@@ -17,7 +17,7 @@ namespace Ledger.Domain.Tests.Simulation;
 public sealed class LedgerSimulation(ITestOutputHelper output)
 {
     private static readonly long Iterations =
-        long.TryParse(Environment.GetEnvironmentVariable("LEDGER_SIM_ITER"), out var n) ? n : 4000;
+        long.TryParse(Environment.GetEnvironmentVariable("LEDGER_SIM_ITER"), out var n) ? n : 3000;
 
     private static readonly Gen<Step> StepGen = Gen.Select(Gen.Int[0, Step.Kinds - 1], Gen.Int[0, 999], Gen.Int[0, 999], Gen.Int[0, 999])
         .Select((kind, a, b, c) => new Step(kind, a, b, c));
@@ -26,9 +26,10 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
     public void Random_command_sequences_keep_every_ledger_rule()
     {
         long sequences = 0, steps = 0, accepted = 0, rejected = 0, replayed = 0;
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
         var clock = Stopwatch.StartNew();
 
-        Gen.Select(Gen.Bool, StepGen.Array[1, 80]).Sample(
+        Gen.Select(Gen.Bool, StepGen.Array[1, 60]).Sample(
             (overage, program) =>
             {
                 var world = new World(overage);
@@ -38,6 +39,7 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
                 Interlocked.Add(ref accepted, world.Accepted);
                 Interlocked.Add(ref rejected, world.Rejected);
                 Interlocked.Add(ref replayed, world.Replayed);
+                foreach (var (what, count) in world.Seen) seen.AddOrUpdate(what, count, (_, c) => c + count);
             },
             writeLine: output.WriteLine,
             seed: Environment.GetEnvironmentVariable("LEDGER_SIM_SEED"),
@@ -45,8 +47,19 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
             print: t => $"allowOverage={t.Item1} program=[{string.Join(" ", t.Item2)}]");
 
         output.WriteLine($"{sequences} sequences, {steps} steps ({accepted} accepted, {rejected} rejected, {replayed} replayed) in {clock.Elapsed.TotalSeconds:F1} s");
-        rejected.ShouldBeGreaterThan(0);
+        output.WriteLine(string.Join(", ", seen.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
+
+        // The generator must keep reaching every kind of event and refusal, or the checks above prove little.
         replayed.ShouldBeGreaterThan(0);
+        string[] mustSee =
+        [
+            .. AccountEvents.All.Select(t => t.Name),
+            RejectionCodes.Validation, RejectionCodes.IdConflict, RejectionCodes.InsufficientCredits, RejectionCodes.AccountExists,
+            RejectionCodes.GrantNotFound, RejectionCodes.GrantAlreadyVoided, RejectionCodes.ReservationNotFound,
+            RejectionCodes.ReservationCommitted, RejectionCodes.ReservationReleased, RejectionCodes.ReservationExpired,
+            RejectionCodes.UsageNotFound, RejectionCodes.RefundExceedsConsumed,
+        ];
+        mustSee.Where(what => !seen.ContainsKey(what)).ShouldBeEmpty();
     }
 }
 
@@ -60,7 +73,7 @@ public readonly record struct Step(int Kind, int A, int B, int C)
 /// <summary>The account under test, an independent model of its totals, and every check.</summary>
 internal sealed class World(bool allowOverage)
 {
-    private static readonly int[] Ttls = [1, 5, 30, 60, 299, 300, 600, 3600, 86400, 0, 86401, -1];
+    private static readonly int[] Ttls = [1, 5, 30, 60, 60, 120, 299, 300, 300, 300, 301, 600, 900, 1800, 3600, 7200, 86400, 0, 86401, -1];
     private static readonly int[] TimeSteps = [1, 2, 10, 59, 60, 61, 299, 300, 301, 1800, 3600, 7200, 86400, 3 * 86400];
 
     private Account? account;
@@ -84,6 +97,7 @@ internal sealed class World(bool allowOverage)
     public int Accepted { get; private set; }
     public int Rejected { get; private set; }
     public int Replayed { get; private set; }
+    public Dictionary<string, long> Seen { get; } = [];
 
     private sealed record ModelHold(Reserve Command, DateTimeOffset ExpiresAt, string Status, long Committed, Commit? CommitCommand, string? ReleaseReason);
 
@@ -108,7 +122,9 @@ internal sealed class World(bool allowOverage)
         {
             case 0 or 1 or 2: DoGrant(s); break;
             case 3 or 4 or 5: DoReserve(s); break;
+            case 6 or 7 or 8 when holds.Count == 0: DoReserve(s); break; // nothing to commit yet
             case 6 or 7 or 8: DoCommit(s); break;
+            case 9 or 10 when holds.Count == 0: DoUse(s); break;
             case 9: DoRelease(s); break;
             case 10: DoExtend(s); break;
             case 11 or 12: DoUse(s); break;
@@ -117,7 +133,8 @@ internal sealed class World(bool allowOverage)
             case 16 or 17 or 18: Advance(TimeSteps[s.A % TimeSteps.Length] + s.B % 3, s.C); break;
             case 19: Execute(Do.CatchUp(), Expect.Accept); break;
             case 20: if (lastIdempotent is { } last) Execute(last, Expect.Replay); break;
-            default: Execute(Do.Open(s.A % 2 == 0 ? "pro" : "free"), s.A % 2 == 0 ? Expect.Replay : Expect.Reject(RejectionCodes.AccountExists)); break;
+            case 21 when s.A % 4 != 0: DoGrant(s); break;
+            default: Execute(Do.Open(s.B % 2 == 0 ? "pro" : "free"), s.B % 2 == 0 ? Expect.Replay : Expect.Reject(RejectionCodes.AccountExists)); break;
         }
     }
 
@@ -204,7 +221,7 @@ internal sealed class World(bool allowOverage)
     };
 
     private (string Id, ModelHold? Hold) PickReservation(Step s) =>
-        holds.Count == 0 || s.A % 12 == 0 ? ("r-none", null) : holds.ElementAt(s.B % holds.Count) is var kv ? (kv.Key, kv.Value) : default;
+        holds.Count == 0 || s.A % 25 == 0 ? ("r-none", null) : holds.ElementAt(s.B % holds.Count) is var kv ? (kv.Key, kv.Value) : default;
 
     private void DoCommit(Step s)
     {
@@ -376,6 +393,7 @@ internal sealed class World(bool allowOverage)
             case Decision.Accepted:
                 Check(expect is Expect.Accepting, $"expected {expect} but the command was accepted");
                 Accepted++;
+                foreach (var ev in outcome.Events) Seen[ev.GetType().Name] = Seen.GetValueOrDefault(ev.GetType().Name) + 1;
                 CheckNewEvents(outcome.Events, before);
                 log.AddRange(outcome.Events);
                 account = outcome.Account;
@@ -390,6 +408,7 @@ internal sealed class World(bool allowOverage)
             case Decision.Rejected r:
                 Check(expect is Expect.Rejecting e && e.Code == r.Rejection.Code, $"expected {expect} but got {r.Rejection.Code}: {r.Rejection.Detail}");
                 Rejected++;
+                Seen[r.Rejection.Code] = Seen.GetValueOrDefault(r.Rejection.Code) + 1;
                 break;
         }
         if (outcome.Decision is not Decision.Accepted)
