@@ -136,7 +136,7 @@ public sealed class AccountCommandProcessor(
 
     // Matched by name: Marten 9 and JasperFx each define some of these, in namespaces that moved between majors.
     private static readonly HashSet<string> ConflictTypes =
-        ["ConcurrencyException", "EventStreamUnexpectedMaxEventIdException", "ExistingStreamIdCollisionException"];
+        ["ConcurrencyException", "EventStreamUnexpectedMaxEventIdException", "ExistingStreamIdCollisionException", "StreamLockedException"];
 
     private static bool IsConcurrencyConflict(Exception ex) =>
         ConflictTypes.Contains(ex.GetType().Name) || ex.InnerException is { } inner && IsConcurrencyConflict(inner);
