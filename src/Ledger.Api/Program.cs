@@ -5,6 +5,7 @@ using JasperFx.CodeGeneration;
 using JasperFx.Resources;
 using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
+using Ledger.Api.Guards;
 using Ledger.Api.Hosting;
 using Ledger.Api.Http;
 using Ledger.Api.Idempotency;
@@ -35,6 +36,7 @@ builder.Services.AddSingleton<AccountCommandProcessor>();
 builder.Services.AddSingleton<LastUsedTracker>();
 builder.Services.AddHostedService<BootstrapAdminKey>();
 builder.Services.AddLedgerValidators();
+builder.Services.AddLedgerGuards();
 
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
@@ -80,6 +82,7 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tag
 var app = builder.Build();
 app.UseLedgerErrorHandling();
 app.UseAuthentication();
+app.UseLedgerGuards();
 app.UseAuthorization();
 app.UseMiddleware<JsonBodyGuard>();
 app.UseMiddleware<IdempotencyMiddleware>();

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using Ledger.Domain.Accounts;
 using Shouldly;
@@ -106,10 +107,19 @@ public static class Canonical
     public static string Event(object e) => $"{e.GetType().Name} {JsonSerializer.Serialize(e, e.GetType(), Options)}";
 
     /// <summary>The account with blocks and holds in key order; <see cref="Account.Version"/> is the host's stream version, not state.</summary>
-    public static string Of(Account account) => JsonSerializer.Serialize(new
+    public static string Of(Account account)
     {
-        account.Id, account.Plan, account.StripeCustomerId, account.Metadata, account.OpenedAt,
-        Blocks = account.Blocks.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value),
-        Holds = account.Holds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value),
-    }, Options);
+        var json = JsonSerializer.SerializeToNode(Bare(account), Options)!.AsObject();
+        json["Blocks"] = JsonSerializer.SerializeToNode(account.Blocks.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value), Options);
+        json["Holds"] = JsonSerializer.SerializeToNode(account.Holds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value), Options);
+        return json.ToJsonString(Options);
+    }
+
+    /// <summary>Everything in the account but its blocks, holds and version.</summary>
+    public static string Rest(Account account) => JsonSerializer.Serialize(Bare(account), Options);
+
+    private static Account Bare(Account account) => account with
+    {
+        Blocks = ImmutableDictionary<string, CreditBlock>.Empty, Holds = ImmutableDictionary<string, PendingHold>.Empty, Version = 0,
+    };
 }

@@ -155,7 +155,8 @@ public sealed class AccountCommandProcessor(
         {
             var request = pending.Request;
             var now = clock.GetUtcNow();
-            var context = new DecisionContext(now, account is not null && plans.AllowsOverage(account.Plan));
+            var terms = plans.TermsOf(account?.Plan ?? (request.Command as OpenAccount)?.Plan);
+            var context = new DecisionContext(now, terms?.AllowOverage ?? false, terms);
             var outcome = AccountDecider.Handle(account, known, request.Command, context);
             var reply = Render(request, outcome);
             if (outcome.Decision is Decision.Accepted)

@@ -21,6 +21,8 @@ public static class AccountTimers
                 CreditsReserved r => r.ExpiresAt,
                 ReservationExtended x => x.ExpiresAt,
                 CreditsGranted { ExpiresAt: { } at } => at,
+                PeriodStarted p => p.PeriodEnd,
+                GraceStarted g => g.GraceEndsAt,
                 _ => (DateTimeOffset?)null,
             })
             .OfType<DateTimeOffset>()

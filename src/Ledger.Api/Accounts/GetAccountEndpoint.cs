@@ -1,6 +1,7 @@
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -17,10 +18,10 @@ public static class GetAccountEndpoint
     [EndpointSummary("An account: plan, status, balance and version")]
     [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
-    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, TimeProvider clock)
+    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)
     {
         if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
         var account = await session.LoadAsync<Account>(accountId, http.RequestAborted);
-        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(AccountView.From(account, clock.GetUtcNow()));
+        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(AccountView.From(account, clock.GetUtcNow(), plans.TermsOf(account.Plan)));
     }
 }

@@ -1,5 +1,6 @@
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
+using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -18,7 +19,7 @@ public static class GetBalanceEndpoint
     [ProducesResponseType<BalanceView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
-    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, TimeProvider clock)
+    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)
     {
         if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
         var query = http.Request.Query;
@@ -43,7 +44,7 @@ public static class GetBalanceEndpoint
         if (asOf is null && version is null)
         {
             var current = await session.LoadAsync<Account>(accountId, http.RequestAborted);
-            return current is null ? AccountWrites.NotFound(accountId) : Results.Ok(BalanceView.From(current, clock.GetUtcNow()));
+            return current is null ? AccountWrites.NotFound(accountId) : Results.Ok(BalanceView.From(current, clock.GetUtcNow(), plans.TermsOf(current.Plan)));
         }
 
         var events = await session.Events.FetchStreamAsync(accountId, version ?? 0, asOf, token: http.RequestAborted);
@@ -51,6 +52,6 @@ public static class GetBalanceEndpoint
         Account? state = null;
         foreach (var e in events) state = Account.Evolve(state, e.Data) is { } next ? next with { Version = e.Version } : null;
         if (state is null) return AccountWrites.NotFound(accountId);
-        return Results.Ok(BalanceView.From(state, asOf ?? events[^1].Timestamp));
+        return Results.Ok(BalanceView.From(state, asOf ?? events[^1].Timestamp, plans.TermsOf(state.Plan)));
     }
 }

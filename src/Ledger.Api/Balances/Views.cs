@@ -1,5 +1,6 @@
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
+using Ledger.Domain.Plans;
 using Ledger.Domain.Refunds;
 using Ledger.Domain.Reservations;
 using Ledger.Domain.Usage;
@@ -20,16 +21,19 @@ public sealed record BlockView(
 
 public sealed record BalanceView(
     string AccountId, DateTimeOffset AsOf, long Version, long Granted, long Consumed, long Expired, long Voided,
-    long Refunded, long Reserved, long Available, long Overage, long Upcoming, IReadOnlyList<BlockView> Blocks)
+    long Refunded, long Reserved, long Available, long Overage, long Upcoming, long Frozen, IReadOnlyList<BlockView> Blocks)
 {
-    /// <summary>The balance as time leaves it at <paramref name="at"/>: due holds and grants already count as expired.</summary>
-    public static BalanceView From(Account account, DateTimeOffset at)
+    /// <summary>
+    /// The balance as time leaves it at <paramref name="at"/>: due holds and grants already count as
+    /// expired and, given the plan, a period that ended is already renewed.
+    /// </summary>
+    public static BalanceView From(Account account, DateTimeOffset at, PlanTerms? plan = null)
     {
-        var state = account.Then(CatchUp.To(account, at));
+        var state = account.Then(CatchUp.To(account, at, plan));
         var b = Balance.Sum(state, at);
         var blocks = DrainOrder.Sort(state.Blocks.Values).Select(x => BlockView.From(x, at)).ToList();
         return new BalanceView(account.Id, at, account.Version, b.Granted, b.Consumed, b.Expired, b.Voided, b.Refunded,
-            b.Reserved, b.Available, b.Overage, b.Upcoming, blocks);
+            b.Reserved, b.Available, b.Overage, b.Upcoming, b.Frozen, blocks);
     }
 }
 
@@ -37,9 +41,15 @@ public sealed record AccountView(
     string AccountId, string Plan, string Status, string? StripeCustomerId, IReadOnlyDictionary<string, string>? Metadata,
     DateTimeOffset OpenedAt, long Version, BalanceView Balance)
 {
-    public static AccountView From(Account account, DateTimeOffset now) => new(
-        account.Id, account.Plan, "active", account.StripeCustomerId, account.Metadata, account.OpenedAt, account.Version,
-        BalanceView.From(account, now));
+    public static AccountView From(Account account, DateTimeOffset now, PlanTerms? plan = null)
+    {
+        var state = account.Then(CatchUp.To(account, now, plan));
+        return new AccountView(account.Id, account.Plan, StatusOf(state), account.StripeCustomerId, account.Metadata,
+            account.OpenedAt, account.Version, BalanceView.From(account, now, plan));
+    }
+
+    public static string StatusOf(Account state) =>
+        state.Status != AccountStatus.Active ? state.Status.ToString().ToLowerInvariant() : state.SpendingFrozen ? "frozen" : "active";
 }
 
 public sealed record ReservationView(

@@ -43,6 +43,14 @@ public static class Problems
         [RejectionCodes.UsageNotFound] = (404, "Usage not found"),
         [RejectionCodes.RefundExceedsConsumed] = (422, "Refund exceeds what was consumed"),
         ["plan-not-found"] = (400, "Unknown plan"),
+        [RejectionCodes.FeatureDisabled] = (403, "The feature is disabled for this account"),
+        [RejectionCodes.AccountSuspended] = (403, "The account is suspended"),
+        [RejectionCodes.AccountFrozen] = (403, "Spending is frozen"),
+        [RejectionCodes.AmountOverLimit] = (422, "Amount over the plan's per-request limit"),
+        [RejectionCodes.AccountStateConflict] = (409, "The account is not in a state that allows this"),
+        [RejectionCodes.GrantFrozen] = (409, "The grant is frozen"),
+        ["rate-limited"] = (429, "Too many requests"),
+        ["auth-throttled"] = (429, "Too many failed authentication attempts"),
         ["api-key-not-found"] = (404, "API key not found"),
     };
 

@@ -13,9 +13,15 @@ public sealed record Velocity(long CreditsPerHour, bool Freeze);
 public sealed record Plan(
     string Id, string Name, long Allowance, Rollover Rollover, int RequestsPerMinute, long MaxCreditsPerRequest,
     OveragePolicy Overage, IReadOnlyList<string> Features, IReadOnlyList<int> SoftLimitThresholds,
-    int HistoryRetentionDays, Velocity? Velocity = null, long TrialGrant = 0)
+    int HistoryRetentionDays, Velocity? Velocity = null, long TrialGrant = 0, int GraceDays = 14)
 {
     public bool AllowsOverage => Overage.Mode is "invoice" or "allow";
+
+    public Ledger.Domain.Plans.PlanTerms Terms() => new(
+        Id, Allowance, AllowsOverage, MaxCreditsPerRequest, Features,
+        Rollover.Mode == "carry" ? Rollover.Min ?? 0 : 0,
+        Rollover.Mode == "carry" ? Rollover.Max ?? long.MaxValue : 0,
+        Velocity?.CreditsPerHour, Velocity?.Freeze ?? false, TrialGrant, GraceDays);
 }
 
 public sealed record CreditPack(string Id, string Name, long Credits, long PriceMinor, string Currency);
@@ -45,6 +51,8 @@ public sealed class PlanCatalog
     public Plan? Find(string id) => Plans.GetValueOrDefault(id);
 
     public bool AllowsOverage(string planId) => Find(planId)?.AllowsOverage ?? false;
+
+    public Ledger.Domain.Plans.PlanTerms? TermsOf(string? planId) => planId is null ? null : Find(planId)?.Terms();
 
     public static PlanCatalog Load(string path)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Ledger.Domain.Credits;
+using Ledger.Domain.Plans;
 
 namespace Ledger.Domain.Accounts;
 
@@ -16,8 +17,28 @@ public sealed record Account(
     DateTimeOffset OpenedAt,
     ImmutableDictionary<string, CreditBlock> Blocks,
     ImmutableDictionary<string, PendingHold> Holds,
-    long Version = 0)
+    long Version = 0,
+    AccountStatus Status = AccountStatus.Active,
+    DateTimeOffset? GraceEndsAt = null,
+    bool SpendingFrozen = false,
+    DateTimeOffset? AnomalyFlaggedAt = null,
+    BillingPeriod? Period = null,
+    long PeriodConsumed = 0,
+    ImmutableList<MinuteUsage>? RecentUsage = null)
 {
+    /// <summary>Credits consumed (net of refunds) in the hour before <paramref name="now"/>.</summary>
+    public long ConsumedInHourBefore(DateTimeOffset now) =>
+        (RecentUsage ?? []).Where(u => u.Minute > now.AddHours(-1) && u.Minute <= now).Sum(u => u.Credits);
+
+    private Account Consumed(long amount, DateTimeOffset at)
+    {
+        var minute = new DateTimeOffset(at.UtcDateTime.Ticks - at.UtcDateTime.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        var usage = (RecentUsage ?? []).RemoveAll(u => u.Minute <= minute.AddHours(-1));
+        var index = usage.FindIndex(u => u.Minute == minute);
+        usage = index >= 0 ? usage.SetItem(index, usage[index] with { Credits = usage[index].Credits + amount }) : usage.Add(new MinuteUsage(minute, amount));
+        return this with { PeriodConsumed = PeriodConsumed + amount, RecentUsage = usage };
+    }
+
     public static Account Open(AccountOpened e) => new(
         e.AccountId, e.Plan, e.StripeCustomerId, e.Metadata, e.OpenedAt,
         ImmutableDictionary<string, CreditBlock>.Empty, ImmutableDictionary<string, PendingHold>.Empty);
@@ -43,14 +64,27 @@ public sealed record Account(
                 e.ReservationId, e.Amount, e.Draws, e.Feature, e.TtlSeconds, e.ExpiresAt, e.Metadata, e.ReservedAt)),
         },
         ({ } s, ReservationCommitted e) => s.CloseHold(e.ReservationId)
-            .Move(e.Consumed, (b, a) => b with { Consumed = b.Consumed + a }, e.CommittedAt),
+            .Move(e.Consumed, (b, a) => b with { Consumed = b.Consumed + a }, e.CommittedAt)
+            .Consumed(e.Amount, e.CommittedAt),
         ({ } s, ReservationReleased e) => s.CloseHold(e.ReservationId),
         ({ } s, ReservationExpired e) => s.CloseHold(e.ReservationId),
         ({ } s, ReservationExtended e) => s.Holds.TryGetValue(e.ReservationId, out var hold)
             ? s with { Holds = s.Holds.SetItem(e.ReservationId, hold with { TtlSeconds = e.TtlSeconds, ExpiresAt = e.ExpiresAt }) }
             : s,
-        ({ } s, UsageRecorded e) => s.Move(e.Draws, (b, a) => b with { Consumed = b.Consumed + a }, e.RecordedAt),
-        ({ } s, CreditsRefunded e) => s.Move(e.Draws, (b, a) => b with { Refunded = b.Refunded + a }, e.RefundedAt),
+        ({ } s, UsageRecorded e) => s.Move(e.Draws, (b, a) => b with { Consumed = b.Consumed + a }, e.RecordedAt)
+            .Consumed(e.Amount, e.RecordedAt),
+        ({ } s, CreditsRefunded e) => s.Move(e.Draws, (b, a) => b with { Refunded = b.Refunded + a }, e.RefundedAt)
+            .Consumed(-e.Amount, e.RefundedAt),
+        ({ } s, PeriodStarted e) => s with { Period = new BillingPeriod(e.PeriodStart, e.PeriodEnd), PeriodConsumed = 0 },
+        ({ } s, PlanChanged e) => s with { Plan = e.ToPlan },
+        ({ } s, GraceStarted e) => s with { Status = AccountStatus.Grace, GraceEndsAt = e.GraceEndsAt },
+        ({ } s, GraceEnded) => s with { Status = AccountStatus.Active, GraceEndsAt = null },
+        ({ } s, AccountSuspended) => s with { Status = AccountStatus.Suspended, GraceEndsAt = null },
+        ({ } s, AccountRestored) => s with { Status = AccountStatus.Active, GraceEndsAt = null },
+        ({ } s, UsageAnomalyFlagged e) => s with { AnomalyFlaggedAt = e.FlaggedAt, SpendingFrozen = s.SpendingFrozen || e.Frozen },
+        ({ } s, UsageAnomalyCleared) => s with { AnomalyFlaggedAt = null, SpendingFrozen = false },
+        ({ } s, GrantFrozen e) => s.Update(e.GrantId, b => b with { IsFrozen = true }),
+        ({ } s, GrantUnfrozen e) => s.Update(e.GrantId, b => b with { IsFrozen = false }),
         _ => state,
     };
 
@@ -89,6 +123,9 @@ public sealed record Account(
         return this with { Blocks = Blocks.SetItem(grantId, change(block)) };
     }
 }
+
+/// <summary>Credits consumed in one minute, for the velocity alarm's rolling hour.</summary>
+public sealed record MinuteUsage(DateTimeOffset Minute, long Credits);
 
 /// <summary>Thrown only when the ledger's own arithmetic is broken: a bug, never a client's doing.</summary>
 public sealed class LedgerInvariantViolated(string message) : Exception(message);

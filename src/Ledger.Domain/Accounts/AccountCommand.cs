@@ -25,7 +25,7 @@ public static class AccountDecider
     public static Outcome Handle(Account? account, AccountRecords known, IAccountCommand command, DecisionContext context)
     {
         var now = context.Now;
-        var caughtUp = account is null ? [] : CatchUp.To(account, now);
+        var caughtUp = account is null ? [] : CatchUp.To(account, now, context.Plan);
         var state = account?.Then(caughtUp);
         var records = known.Then(caughtUp);
 
@@ -36,7 +36,10 @@ public static class AccountDecider
         var afterCommand = Account.Replay(accepted.Events, state)
             ?? throw new LedgerInvariantViolated("an accepted command left no account");
         var settled = CatchUp.Settle(afterCommand, now);
-        var finalState = afterCommand.Then(settled);
+        var afterSettle = afterCommand.Then(settled);
+        IReadOnlyList<object> alarm = Entitlements.Velocity.Check(afterSettle, context.Plan, now, accepted.Events);
+        settled = [.. settled, .. alarm];
+        var finalState = afterSettle.Then(alarm);
         Invariants.Check(finalState, now);
 
         IReadOnlyList<object> events = [.. caughtUp, .. accepted.Events, .. settled];

@@ -1,4 +1,5 @@
 using Ledger.Domain.Credits;
+using Ledger.Domain.Plans;
 
 namespace Ledger.Domain.Accounts;
 
@@ -12,33 +13,76 @@ public static class CatchUp
     /// <summary>
     /// Replays time up to <paramref name="now"/> instant by instant, in order, so the events are those
     /// the durable timers would have written had each run on time: a late timer changes nothing.
+    /// With the account's <paramref name="plan"/>, period ends renew the allowance and a grace period
+    /// that ran out suspends the account.
     /// </summary>
-    public static IReadOnlyList<object> To(Account account, DateTimeOffset now)
+    public static IReadOnlyList<object> To(Account account, DateTimeOffset now, PlanTerms? plan = null)
     {
         var events = new List<object>();
         var state = account;
-        foreach (var instant in Instants(account, now))
+        // Each pass runs time up to the next boundary (period end, grace end), then crosses it; bounded
+        // so a clock far in the future cannot loop for ever (100 years of monthly periods).
+        for (var pass = 0; pass < 1200; pass++)
         {
-            var expiredHolds = state.Holds.Values
-                .Where(h => h.HasExpiredAt(instant))
-                .OrderBy(h => h.ExpiresAt).ThenBy(h => h.ReservationId, StringComparer.Ordinal)
-                .Select(h => (object)new ReservationExpired(account.Id, h.ReservationId, h.Draws, h.ExpiresAt))
-                .ToList();
-            state = state.Then(expiredHolds);
-            var settled = Settle(state, instant);
-            state = state.Then(settled);
-            events.AddRange(expiredHolds);
-            events.AddRange(settled);
+            var boundary = NextBoundary(state, now, plan);
+            foreach (var instant in Instants(state, boundary ?? now, inclusive: boundary is null))
+                state = Step(state, events, instant);
+            if (boundary is not { } at) break;
+            var crossed = Cross(state, at, plan!);
+            state = state.Then(crossed);
+            events.AddRange(crossed);
         }
         events.AddRange(Settle(state, now));
         return events;
+    }
+
+    private static Account Step(Account state, List<object> events, DateTimeOffset instant)
+    {
+        var id = state.Id;
+        var expiredHolds = state.Holds.Values
+            .Where(h => h.HasExpiredAt(instant))
+            .OrderBy(h => h.ExpiresAt).ThenBy(h => h.ReservationId, StringComparer.Ordinal)
+            .Select(h => (object)new ReservationExpired(id, h.ReservationId, h.Draws, h.ExpiresAt))
+            .ToList();
+        state = state.Then(expiredHolds);
+        var settled = Settle(state, instant);
+        events.AddRange(expiredHolds);
+        events.AddRange(settled);
+        return state.Then(settled);
+    }
+
+    private static DateTimeOffset? NextBoundary(Account state, DateTimeOffset now, PlanTerms? plan)
+    {
+        DateTimeOffset? periodEnd = plan is not null && state.Period is { } p && p.End <= now ? p.End : null;
+        DateTimeOffset? graceEnd = state.Status == AccountStatus.Grace && state.GraceEndsAt is { } g && g <= now ? g : null;
+        return (periodEnd, graceEnd) switch
+        {
+            (null, null) => null,
+            ({ } a, null) => a,
+            (null, { } b) => b,
+            ({ } a, { } b) => a <= b ? a : b,
+        };
+    }
+
+    /// <summary>Crossing a period end renews the allowance (with rollover); crossing a grace end suspends.</summary>
+    private static IReadOnlyList<object> Cross(Account state, DateTimeOffset at, PlanTerms plan)
+    {
+        if (state.Status == AccountStatus.Grace && state.GraceEndsAt == at)
+            return Entitlements.Features.Suspend(state, "grace period ended without payment", at);
+
+        var period = state.Period!;
+        var unused = state.Blocks.Values
+            .Where(b => b.Source == GrantSource.Plan && b.ExpiresAt == period.End && !b.IsVoided && !b.IsFrozen)
+            .Sum(b => Math.Max(0, b.Unheld));
+        var next = new BillingPeriod(period.End, PlanTerms.PeriodEnd(period.End));
+        return Periods.Start(state, plan, next, at, state.Status == AccountStatus.Active ? plan.Carry(unused) : 0);
     }
 
     /// <summary>
     /// The instants up to <paramref name="now"/> at which time alone may change something: open holds
     /// reaching their ttl, blocks with credits in them expiring, and (while overage is owed) blocks taking effect.
     /// </summary>
-    private static IEnumerable<DateTimeOffset> Instants(Account account, DateTimeOffset now)
+    private static IEnumerable<DateTimeOffset> Instants(Account account, DateTimeOffset now, bool inclusive)
     {
         var owes = account.Blocks.TryGetValue(CreditBlock.OverageId, out var overage) && overage.Debt > 0;
         return account.Holds.Values.Select(h => h.ExpiresAt)
@@ -46,7 +90,7 @@ public static class CatchUp
                 .Where(b => !b.IsOverage && !b.IsVoided && b.Remaining > 0)
                 .SelectMany(b => new[] { b.ExpiresAt, owes ? b.EffectiveAt : null })
                 .OfType<DateTimeOffset>())
-            .Where(t => t <= now)
+            .Where(t => inclusive ? t <= now : t < now)
             .Distinct()
             .Order();
     }

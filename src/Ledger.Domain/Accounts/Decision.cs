@@ -31,6 +31,12 @@ public static class RejectionCodes
     public const string ReservationExpired = "reservation-expired";
     public const string UsageNotFound = "usage-not-found";
     public const string RefundExceedsConsumed = "refund-exceeds-consumed";
+    public const string FeatureDisabled = "feature-disabled";
+    public const string AccountSuspended = "account-suspended";
+    public const string AccountFrozen = "account-frozen";
+    public const string AmountOverLimit = "amount-over-limit";
+    public const string AccountStateConflict = "account-state-conflict";
+    public const string GrantFrozen = "grant-frozen";
 }
 
 /// <summary>The outcome of one command: new events, a replay of an identical earlier request, or a rejection.</summary>
@@ -49,4 +55,4 @@ public abstract record Decision
 }
 
 /// <summary>What a decision may depend on besides the state: the instant, and whether the plan bills overage.</summary>
-public sealed record DecisionContext(DateTimeOffset Now, bool AllowOverage = false);
+public sealed record DecisionContext(DateTimeOffset Now, bool AllowOverage = false, Plans.PlanTerms? Plan = null);

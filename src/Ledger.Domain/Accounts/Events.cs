@@ -60,5 +60,8 @@ public static class AccountEvents
         typeof(OverageRepaid), typeof(CreditsReserved), typeof(ReservationCommitted),
         typeof(ReservationReleased), typeof(ReservationExtended), typeof(ReservationExpired),
         typeof(UsageRecorded), typeof(CreditsRefunded),
+        typeof(PeriodStarted), typeof(PlanChanged), typeof(GraceStarted), typeof(GraceEnded),
+        typeof(AccountSuspended), typeof(AccountRestored), typeof(UsageAnomalyFlagged), typeof(UsageAnomalyCleared),
+        typeof(GrantFrozen), typeof(GrantUnfrozen),
     ];
 }

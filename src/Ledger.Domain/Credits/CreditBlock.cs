@@ -26,7 +26,8 @@ public sealed record CreditBlock(
     long RepaidOverage = 0,
     long OverageRepayments = 0,
     long Held = 0,
-    bool IsVoided = false)
+    bool IsVoided = false,
+    bool IsFrozen = false)
 {
     /// <summary>The block that absorbs consumption beyond all credits on plans that bill overage; it can go negative.</summary>
     public const string OverageId = "~overage";
@@ -47,7 +48,7 @@ public sealed record CreditBlock(
     /// <summary>Dead blocks never lend credits again; what is returned to them is expired or voided at once.</summary>
     public bool IsDeadAt(DateTimeOffset now) => IsVoided || HasExpiredAt(now);
 
-    public bool IsSpendableAt(DateTimeOffset now) => IsEffectiveAt(now) && !IsDeadAt(now) && Unheld > 0;
+    public bool IsSpendableAt(DateTimeOffset now) => IsEffectiveAt(now) && !IsDeadAt(now) && !IsFrozen && Unheld > 0;
 
     public static CreditBlock NewOverage(DateTimeOffset at) =>
         new(OverageId, 0, GrantSource.Manual, int.MaxValue, at, null, null, null, null, "overage");

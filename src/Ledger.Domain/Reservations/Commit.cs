@@ -25,6 +25,10 @@ public sealed record Commit(
         var amount = Amount ?? hold.Amount;
         if (amount is < 0 or > Limits.MaxAmount)
             return Decision.Reject(Rejection.Invalid("amount", $"Amount must be between 0 and {Limits.MaxAmount}."));
+        if (context.Plan is { } plan && amount > plan.MaxCreditsPerRequest)
+            return Decision.Reject(new Rejection(RejectionCodes.AmountOverLimit,
+                $"At most {plan.MaxCreditsPerRequest} credits per request on the '{plan.Id}' plan.",
+                new Dictionary<string, object?> { ["limit"] = plan.MaxCreditsPerRequest, ["requested"] = amount }));
 
         IReadOnlyList<Draw> consumed, released;
         if (amount <= hold.Amount)

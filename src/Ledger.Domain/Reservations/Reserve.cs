@@ -16,6 +16,9 @@ public sealed record Reserve(
         if (TtlSeconds is < Limits.MinTtlSeconds or > Limits.MaxTtlSeconds)
             return Decision.Reject(Rejection.Invalid("ttlSeconds", $"ttlSeconds must be between {Limits.MinTtlSeconds} and {Limits.MaxTtlSeconds}."));
 
+        if (Entitlements.Features.SpendingRefusal(account, context.Plan, Feature, Amount) is { } refusal)
+            return Decision.Reject(refusal);
+
         var draws = DrainOrder.Take(account.Blocks.Values, Amount, context.Now, context.AllowOverage);
         if (draws is null) return Decision.Reject(Funds.Insufficient(account, context.Now, Amount));
         return Decision.Accept(new CreditsReserved(account.Id, ReservationId, Amount, draws, Feature, TtlSeconds,

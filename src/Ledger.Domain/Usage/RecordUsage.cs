@@ -19,6 +19,8 @@ public sealed record RecordUsage(
         }
         if (Amount is <= 0 or > Limits.MaxAmount)
             return Decision.Reject(Rejection.Invalid("amount", $"Amount must be between 1 and {Limits.MaxAmount}."));
+        if (Entitlements.Features.SpendingRefusal(account, context.Plan, Feature, Amount) is { } refusal)
+            return Decision.Reject(refusal);
         var draws = DrainOrder.Take(account.Blocks.Values, Amount, context.Now, context.AllowOverage);
         if (draws is null) return Decision.Reject(Funds.Insufficient(account, context.Now, Amount));
         return Decision.Accept(new UsageRecorded(account.Id, UsageId, Amount, draws, Feature, Metadata, context.Now));

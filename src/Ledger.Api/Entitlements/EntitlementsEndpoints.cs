@@ -1,0 +1,114 @@
+using FluentValidation;
+using Ledger.Api.Accounts;
+using Ledger.Api.Auth;
+using Ledger.Api.Balances;
+using Ledger.Api.Http;
+using Ledger.Api.Plans;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Entitlements;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Entitlements;
+
+public sealed record EntitlementsView(
+    string AccountId, string Plan, string Status, IReadOnlyDictionary<string, bool> Features,
+    DateTimeOffset? GraceEndsAt, bool Frozen, DateTimeOffset? AnomalyFlaggedAt)
+{
+    /// <summary>Every feature any plan knows, on or off for this account now.</summary>
+    public static EntitlementsView From(Account account, PlanCatalog plans, DateTimeOffset now)
+    {
+        var terms = plans.TermsOf(account.Plan);
+        var state = account.Then(CatchUp.To(account, now, terms));
+        var planFeatures = terms?.Features ?? [];
+        var features = plans.Plans.Values.SelectMany(p => p.Features).Distinct().Order()
+            .ToDictionary(f => f, f => Domain.Entitlements.Features.IsOn(state, planFeatures, f));
+        return new EntitlementsView(state.Id, state.Plan, AccountView.StatusOf(state), features, state.GraceEndsAt,
+            state.SpendingFrozen, state.AnomalyFlaggedAt);
+    }
+}
+
+public sealed record StatusChangeRequest(string? Reason)
+{
+    public sealed class Validator : AbstractValidator<StatusChangeRequest>
+    {
+        public Validator() => RuleFor(x => x.Reason).NotEmpty().WithMessage("Required.").ValidText();
+    }
+}
+
+public static class EntitlementsEndpoints
+{
+    [WolverineGet("/v1/accounts/{accountId}/entitlements")]
+    [Authorize(Policy = Scopes.Read)]
+    [Tags("Entitlements")]
+    [EndpointSummary("Features on or off now, status, grace end")]
+    [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, PlanCatalog plans, TimeProvider clock)
+    {
+        if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
+        var account = await session.LoadAsync<Account>(accountId, http.RequestAborted);
+        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(EntitlementsView.From(account, plans, clock.GetUtcNow()));
+    }
+
+    [WolverinePost("/v1/accounts/{accountId}/grace")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Entitlements")]
+    [EndpointSummary("Start a payment grace period: ai off at once, its holds released; suspension at grace end")]
+    [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static Task<IResult> StartGrace(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
+        Change(accountId, body, http, processor, validator, plans, clock, reason => new StartGrace(reason));
+
+    [WolverinePost("/v1/accounts/{accountId}/grace/end")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Entitlements")]
+    [EndpointSummary("End grace (payment received): everything restored")]
+    [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static Task<IResult> EndGrace(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
+        Change(accountId, body, http, processor, validator, plans, clock, reason => new EndGrace(reason));
+
+    [WolverinePost("/v1/accounts/{accountId}/suspend")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Entitlements")]
+    [EndpointSummary("Suspend: everything but reports off, open holds of those features released")]
+    [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static Task<IResult> Suspend(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
+        Change(accountId, body, http, processor, validator, plans, clock, reason => new SuspendAccount(reason));
+
+    [WolverinePost("/v1/accounts/{accountId}/restore")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Entitlements")]
+    [EndpointSummary("Restore a suspended or grace account")]
+    [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static Task<IResult> Restore(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
+        Change(accountId, body, http, processor, validator, plans, clock, reason => new RestoreAccount(reason));
+
+    [WolverinePost("/v1/accounts/{accountId}/anomaly/clear")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Entitlements")]
+    [EndpointSummary("Clear a usage anomaly and unfreeze spending")]
+    [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
+    public static Task<IResult> ClearAnomaly(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
+        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
+        Change(accountId, body, http, processor, validator, plans, clock, reason => new ClearAnomaly(reason));
+
+    private static async Task<IResult> Change(string accountId, StatusChangeRequest? body, HttpContext http,
+        AccountCommandProcessor processor, IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock,
+        Func<string, IAccountCommand> command)
+    {
+        if (Validation.Check(body, validator) is { } invalid) return invalid;
+        return await AccountWrites.Submit(http, processor, accountId, command(body!.Reason!),
+            outcome => (200, EntitlementsView.From(outcome.Account!, plans, clock.GetUtcNow())));
+    }
+}

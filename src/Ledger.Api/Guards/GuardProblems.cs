@@ -1,0 +1,47 @@
+using System.Globalization;
+using Ledger.Api.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Ledger.Api.Guards;
+
+/// <summary>The guards' 429 answers: problem details with a stable type, and the rate-limit headers.</summary>
+public static class GuardProblems
+{
+    public const string RateLimited = "rate-limited";
+    public const string AuthThrottled = "auth-throttled";
+
+    /// <summary>Titles used until the codes are in <see cref="Problems.Catalog"/> (which then wins).</summary>
+    private static readonly Dictionary<string, string> Titles = new()
+    {
+        [RateLimited] = "Too many requests",
+        [AuthThrottled] = "Too many failed authentication attempts",
+    };
+
+    /// <summary>
+    /// IETF draft "RateLimit header fields for HTTP" (the DESIGN names): the limit of the window, what is left of it,
+    /// and the seconds until it resets. <c>RateLimit-Policy</c> says the limit is per 60-second window.
+    /// </summary>
+    public static void SetRateLimitHeaders(HttpResponse response, int limit, long remaining, int resetSeconds, TimeSpan window)
+    {
+        var headers = response.Headers;
+        headers["RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
+        headers["RateLimit-Remaining"] = Math.Max(0, remaining).ToString(CultureInfo.InvariantCulture);
+        headers["RateLimit-Reset"] = resetSeconds.ToString(CultureInfo.InvariantCulture);
+        headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture, $"{limit};w={(int)window.TotalSeconds}");
+    }
+
+    public static Task Write(HttpContext context, string code, string detail, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        var title = Problems.Catalog.TryGetValue(code, out var known) ? known.Title : Titles[code];
+        var problem = new ProblemDetails
+        {
+            Type = Problems.TypeFor(code),
+            Title = title,
+            Status = StatusCodes.Status429TooManyRequests,
+            Detail = detail,
+        };
+        problem.Extensions["retryAfterSeconds"] = retryAfterSeconds;
+        return Problems.AsResult(problem).ExecuteAsync(context);
+    }
+}

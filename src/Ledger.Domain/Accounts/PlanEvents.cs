@@ -1,0 +1,27 @@
+namespace Ledger.Domain.Accounts;
+
+public enum AccountStatus { Active, Grace, Suspended }
+
+/// <summary>A billing period began; its allowance follows as a plan grant expiring at <see cref="PeriodEnd"/>.</summary>
+public sealed record PeriodStarted(string AccountId, string Plan, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset StartedAt);
+
+public sealed record PlanChanged(string AccountId, string FromPlan, string ToPlan, string? Reason, DateTimeOffset ChangedAt);
+
+/// <summary>Payment failed: <c>ai</c> is off at once; at <see cref="GraceEndsAt"/> without payment the account is suspended.</summary>
+public sealed record GraceStarted(string AccountId, string? Reason, DateTimeOffset GraceEndsAt, DateTimeOffset StartedAt);
+
+public sealed record GraceEnded(string AccountId, string? Reason, DateTimeOffset EndedAt);
+
+public sealed record AccountSuspended(string AccountId, string? Reason, DateTimeOffset SuspendedAt);
+
+public sealed record AccountRestored(string AccountId, string? Reason, DateTimeOffset RestoredAt);
+
+/// <summary>Credits spent in the last hour passed the plan's velocity threshold; spending freezes if the plan says so.</summary>
+public sealed record UsageAnomalyFlagged(string AccountId, long CreditsLastHour, long Threshold, bool Frozen, DateTimeOffset FlaggedAt);
+
+public sealed record UsageAnomalyCleared(string AccountId, string? Reason, DateTimeOffset ClearedAt);
+
+/// <summary>A block is frozen (a card dispute is open on what bought it): its unheld credits cannot be spent.</summary>
+public sealed record GrantFrozen(string AccountId, string GrantId, string? Reason, DateTimeOffset FrozenAt);
+
+public sealed record GrantUnfrozen(string AccountId, string GrantId, string? Reason, DateTimeOffset UnfrozenAt);

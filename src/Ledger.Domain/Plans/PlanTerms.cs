@@ -1,0 +1,31 @@
+namespace Ledger.Domain.Plans;
+
+/// <summary>What a plan promises and limits, as a decision needs it (the host maps its plans file to this).</summary>
+public sealed record PlanTerms(
+    string Id,
+    long Allowance,
+    bool AllowOverage,
+    long MaxCreditsPerRequest,
+    IReadOnlyList<string> Features,
+    long RolloverMin = 0,
+    long RolloverMax = 0,
+    long? VelocityCreditsPerHour = null,
+    bool VelocityFreezes = false,
+    long TrialGrant = 0,
+    int GraceDays = 14)
+{
+    public const int PeriodMonths = 1;
+
+    /// <summary>Unused plan credits carried into the next period: nothing below the minimum, at most the maximum.</summary>
+    public long Carry(long unused) => unused < Math.Max(1, RolloverMin) ? 0 : Math.Min(unused, RolloverMax);
+
+    public static DateTimeOffset PeriodEnd(DateTimeOffset start) => start.AddMonths(PeriodMonths);
+}
+
+/// <summary>A billing period: [Start, End).</summary>
+public sealed record BillingPeriod(DateTimeOffset Start, DateTimeOffset End)
+{
+    public string AllowanceGrantId => $"plan:{Start.UtcDateTime:yyyyMMddTHHmmss}";
+    public string RolloverGrantId => $"rollover:{Start.UtcDateTime:yyyyMMddTHHmmss}";
+    public string ProrationGrantId(string plan) => $"proration:{plan}:{Start.UtcDateTime:yyyyMMddTHHmmss}";
+}
