@@ -30,7 +30,17 @@ var database = settings.Database ?? LocalPostgres.Provision(builder.Environment.
 var plansPath = settings.PlansPath ?? Path.Combine(AppContext.BaseDirectory, "plans.json");
 
 builder.Services.AddSingleton(settings);
-builder.Services.AddSingleton(_ => PlanCatalog.Load(plansPath));
+PlanCatalog catalog;
+try
+{
+    catalog = PlanCatalog.Load(plansPath);
+}
+catch (InvalidPlansFile invalid)
+{
+    Console.Error.WriteLine(invalid.Message);
+    return 2;
+}
+builder.Services.AddSingleton(catalog);
 builder.Services.TryAddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<AccountCommandProcessor>();
 builder.Services.AddSingleton<LastUsedTracker>();

@@ -18,5 +18,5 @@ public sealed class GuardsApp(PostgresServer server) : IAsyncLifetime
     private static int _next;
 
     /// <summary>A fresh account id, so tests sharing the app never share a rate-limit partition.</summary>
-    public static string NewAccountId(string prefix) => $"{prefix}-{Interlocked.Increment(ref _next)}-{Guid.NewGuid():N}"[..40];
+    public static string NewAccountId(string prefix) => $"{prefix}-{Interlocked.Increment(ref _next)}-{Guid.NewGuid():N}"[..(prefix.Length + 16)];
 }

@@ -109,8 +109,12 @@ public class GrantTests
         // Spending and refunding near the limit keeps the arithmetic exact.
         spec.When(Do.Use("u1", Limits.MaxAmount), Sec(3)).Then(Used("u1", Limits.MaxAmount, [D("g0000", Limits.MaxAmount)], Sec(3)));
         spec.Balance.Available.ShouldBe(Limits.MaxLifetimeGranted - Limits.MaxAmount);
-        // Voided or expired credits still count against the lifetime limit.
+        // Spent credits still count against the lifetime limit.
         spec.When(Do.Grant("after-use", 1), Sec(4)).ThenRejected(RejectionCodes.BalanceLimitExceeded);
+        spec.When(Do.RefundUsage("f1", "u1", Limits.MaxAmount), Sec(5))
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", Limits.MaxAmount, [D("g0000", Limits.MaxAmount)], Sec(5)));
+        spec.Balance.Available.ShouldBe(Limits.MaxLifetimeGranted);
+        spec.Balance.Refunded.ShouldBe(Limits.MaxAmount);
     }
 
     [Fact]

@@ -67,10 +67,13 @@ public class ReserveTests : ThreeBlocks
         Given(Opened(), Granted("g1", Limits.MaxAmount)).When(Do.Reserve("r1", amount), Sec(1)).ThenRejected(RejectionCodes.Validation);
 
     [Fact]
-    public void MaxAmount_itself_can_be_held() =>
+    public void MaxAmount_itself_can_be_held_and_committed() =>
         Given(Opened(), Granted("g1", Limits.MaxAmount))
             .When(Do.Reserve("r1", Limits.MaxAmount), Sec(1))
-            .Then(Reserved("r1", Limits.MaxAmount, [D("g1", Limits.MaxAmount)], Sec(1)));
+            .Then(Reserved("r1", Limits.MaxAmount, [D("g1", Limits.MaxAmount)], Sec(1)))
+            .When(Do.Commit("r1", Limits.MaxAmount), Sec(2))
+            .Then(Committed("r1", Limits.MaxAmount, [D("g1", Limits.MaxAmount)], [], Sec(2)))
+            .Balance.Consumed.ShouldBe(Limits.MaxAmount);
 
     [Fact]
     public void The_same_reservation_again_is_a_replay_even_after_it_resolved()
