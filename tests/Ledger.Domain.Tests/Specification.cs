@@ -17,6 +17,7 @@ public sealed class Specification
     private Account? account;
     private AccountRecords records;
     private Account? before;
+    private AccountRecords? recordsBefore;
     private Outcome? outcome;
 
     private Specification(object[] events)
@@ -33,6 +34,7 @@ public sealed class Specification
     public Specification When(IAccountCommand command, DateTimeOffset now, bool allowOverage = false)
     {
         before = account;
+        recordsBefore = records;
         Now = now;
         outcome = AccountDecider.Handle(account, records, command, new DecisionContext(now, allowOverage));
         if (outcome.Decision is Decision.Accepted)
@@ -59,6 +61,7 @@ public sealed class Specification
         rejected.Rejection.Code.ShouldBe(code);
         Outcome.Events.ShouldBeEmpty();
         Outcome.Account.ShouldBeSameAs(before);
+        Outcome.Known.ShouldBeSameAs(recordsBefore);
         return this;
     }
 
@@ -68,6 +71,7 @@ public sealed class Specification
         Outcome.Decision.ShouldBeOfType<Decision.Replayed>(Describe(Outcome.Decision));
         Outcome.Events.ShouldBeEmpty();
         Outcome.Account.ShouldBeSameAs(before);
+        Outcome.Known.ShouldBeSameAs(recordsBefore);
         return this;
     }
 

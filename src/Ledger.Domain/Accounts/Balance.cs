@@ -21,7 +21,7 @@ public sealed record Balance(
         {
             if (!block.IsEffectiveAt(now))
             {
-                upcoming += block.Amount;
+                upcoming += block.Remaining; // a void before it takes effect leaves nothing to come
                 continue;
             }
             granted += block.Amount;

@@ -209,6 +209,17 @@ public class VoidTests
             .Then(Committed("r1", 25, [D("g1", 25)], [D("g1", 15)], Sec(20)), VoidedOnRelease("g1", 15, Sec(20)));
 
     [Fact]
+    public void Voiding_a_grant_before_it_takes_effect_takes_it_out_of_upcoming()
+    {
+        var spec = Given(Opened(), Granted("later", 100, effectiveAt: Hour(1)))
+            .When(Do.Void("later"), Min(10))
+            .Then(Voided("later", 100, Min(10)));
+
+        spec.Balance.ShouldBe(new Balance(0, 0, 0, 0, 0, 0, Available: 0, 0, Upcoming: 0));
+        spec.BalanceAt(Hour(2)).ShouldBe(new Balance(Granted: 100, 0, 0, Voided: 100, 0, 0, Available: 0, 0, Upcoming: 0));
+    }
+
+    [Fact]
     public void A_grant_is_voided_once() =>
         Given(Opened(), Granted("g1", 100), Voided("g1", 100, Sec(1)))
             .When(Do.Void("g1"), Sec(2))

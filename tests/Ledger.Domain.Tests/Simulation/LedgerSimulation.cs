@@ -6,18 +6,24 @@ using Ledger.Domain.Grants;
 namespace Ledger.Domain.Tests.Simulation;
 
 /// <summary>
-/// Thousands of random command sequences against one account, checking every rule after every step.
+/// Thousands of random command sequences against one account (2,000 sequences of 1-60 steps, about
+/// 60,000 steps, in a few seconds), checking every rule after every step against an independent model.
 ///
-/// Each run uses a fresh random seed; on a failure CsCheck shrinks the sequence to a small one and
-/// prints it together with its seed ("Set seed: "..." or -e CsCheck_Seed=..."). The failure message
-/// also carries the trace of commands, decisions and events. Replay it with either
-/// <c>LEDGER_SIM_SEED=&lt;seed&gt; dotnet run --project tests/Ledger.Domain.Tests -- -class '*LedgerSimulation'</c>
-/// or <c>CsCheck_Seed=&lt;seed&gt;</c>. <c>LEDGER_SIM_ITER=200000</c> runs a longer soak.
+/// Each run draws a fresh random seed. On a failure CsCheck shrinks the sequence to a small one and
+/// reports it with its seed: <c>Set seed: "&lt;seed&gt;" or -e CsCheck_Seed=&lt;seed&gt;</c>; the message also
+/// carries the trace of commands, decisions and events. To replay exactly that sequence:
+/// <code>
+/// LEDGER_SIM_SEED=&lt;seed&gt; dotnet run --project tests/Ledger.Domain.Tests -- -class '*LedgerSimulation'
+/// </code>
+/// <c>LEDGER_SIM_ITER=200000</c> runs a longer soak.
 /// </summary>
 public sealed class LedgerSimulation(ITestOutputHelper output)
 {
     private static readonly long Iterations =
-        long.TryParse(Environment.GetEnvironmentVariable("LEDGER_SIM_ITER"), out var n) ? n : 3000;
+        long.TryParse(Environment.GetEnvironmentVariable("LEDGER_SIM_ITER"), out var n) ? n : 2000;
+
+    /// <summary>A seed to replay: exactly that one sequence runs (CsCheck_Seed instead starts the whole run from it).</summary>
+    private static readonly string? Seed = Environment.GetEnvironmentVariable("LEDGER_SIM_SEED") is { Length: > 0 } seed ? seed : null;
 
     private static readonly Gen<Step> StepGen = Gen.Select(Gen.Int[0, Step.Kinds - 1], Gen.Int[0, 999], Gen.Int[0, 999], Gen.Int[0, 999])
         .Select((kind, a, b, c) => new Step(kind, a, b, c));
@@ -42,14 +48,15 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
                 foreach (var (what, count) in world.Seen) seen.AddOrUpdate(what, count, (_, c) => c + count);
             },
             writeLine: output.WriteLine,
-            seed: Environment.GetEnvironmentVariable("LEDGER_SIM_SEED"),
-            iter: Iterations,
+            seed: Seed,
+            iter: Seed is null ? Iterations : 1,
             print: t => $"allowOverage={t.Item1} program=[{string.Join(" ", t.Item2)}]");
 
         output.WriteLine($"{sequences} sequences, {steps} steps ({accepted} accepted, {rejected} rejected, {replayed} replayed) in {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(string.Join(", ", seen.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
 
         // The generator must keep reaching every kind of event and refusal, or the checks above prove little.
+        if (Seed is not null || Iterations < 1000) return; // replaying one sequence, or a short run
         replayed.ShouldBeGreaterThan(0);
         string[] mustSee =
         [
@@ -530,7 +537,7 @@ internal sealed class World(bool allowOverage)
         Check(b.Expired >= 0 && b.Voided >= 0 && b.Refunded <= b.Consumed, $"impossible lifetime sums: {b}");
 
         var effective = grants.Values.Where(g => g.EffectiveAt is null || g.EffectiveAt <= now).Sum(g => g.Amount);
-        var upcoming = grants.Values.Sum(g => g.Amount) - effective;
+        var upcoming = grants.Values.Where(g => g.EffectiveAt > now && !voided.Contains(g.GrantId)).Sum(g => g.Amount);
         var reserved = holds.Values.Where(h => h.Status == "pending" && h.ExpiresAt > now).Sum(h => h.Command.Amount);
         Check(b.Granted == effective && b.Upcoming == upcoming, $"granted {b.Granted}/{b.Upcoming} but the model has {effective}/{upcoming}");
         Check(b.Consumed == consumed, $"consumed {b.Consumed} but the model has {consumed}");
