@@ -10,6 +10,7 @@ using Ledger.Api.Hosting;
 using Ledger.Api.Http;
 using Ledger.Api.Idempotency;
 using Ledger.Api.Plans;
+using Ledger.Api.Stripe;
 using Ledger.Projections;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
@@ -47,6 +48,7 @@ builder.Services.AddSingleton<LastUsedTracker>();
 builder.Services.AddHostedService<BootstrapAdminKey>();
 builder.Services.AddLedgerValidators();
 builder.Services.AddLedgerGuards();
+builder.Services.AddLedgerStripe(builder.Configuration, settings);
 
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
@@ -79,8 +81,8 @@ builder.Host.UseWolverine(opts =>
 });
 
 builder.Services.AddWolverineHttp();
-builder.Services.AddAuthentication(ApiKeyAuthentication.Scheme)
-    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.Scheme, null);
+builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
 builder.Services.AddAuthorization(auth =>
 {
     foreach (var scope in Scopes.All)

@@ -7,3 +7,5 @@ global using Shouldly;
 global using Xunit;
 global using static Ledger.Domain.Tests.Facts;
 global using static Ledger.Domain.Tests.Specification;
+global using Ledger.Domain.Plans;
+global using static Ledger.Domain.Tests.PlanFacts;

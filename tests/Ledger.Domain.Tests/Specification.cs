@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Ledger.Domain.Accounts;
+using Ledger.Domain.Plans;
 using Shouldly;
 
 namespace Ledger.Domain.Tests;
@@ -31,12 +32,27 @@ public sealed class Specification
 
     public DateTimeOffset Now { get; private set; }
 
+    /// <summary>The plan every later <c>When</c> and read runs on (the host passes the account's plan terms).</summary>
+    public PlanTerms? Plan { get; private set; }
+
+    /// <summary>From here on, commands and reads run on <paramref name="plan"/>, whose overage rule applies.</summary>
+    public Specification On(PlanTerms? plan)
+    {
+        Plan = plan;
+        return this;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> at <paramref name="now"/>; on a plan, overage is the plan's unless
+    /// <paramref name="allowOverage"/> asks for it.
+    /// </summary>
     public Specification When(IAccountCommand command, DateTimeOffset now, bool allowOverage = false)
     {
         before = account;
         recordsBefore = records;
         Now = now;
-        outcome = AccountDecider.Handle(account, records, command, new DecisionContext(now, allowOverage));
+        var context = new DecisionContext(now, allowOverage || Plan?.AllowOverage == true, Plan);
+        outcome = AccountDecider.Handle(account, records, command, context);
         if (outcome.Decision is Decision.Accepted)
         {
             history.AddRange(outcome.Events);
@@ -82,9 +98,13 @@ public sealed class Specification
     public IReadOnlyList<object> History => history;
 
     /// <summary>The read view at the instant of the last command.</summary>
-    public Balance Balance => Balance.Of(State, Now);
+    public Balance Balance => BalanceAt(Now);
 
-    public Balance BalanceAt(DateTimeOffset at) => Balance.Of(State, at);
+    /// <summary>The read view at <paramref name="at"/>: time (and, on a plan, period ends and grace end) applied virtually.</summary>
+    public Balance BalanceAt(DateTimeOffset at) => Balance.Sum(ViewAt(at), at);
+
+    /// <summary>The account as a read at <paramref name="at"/> sees it, nothing written.</summary>
+    public Account ViewAt(DateTimeOffset at) => State.Then(CatchUp.To(State, at, Plan));
 
     /// <summary>Checks the balance equation now and that a replay of the whole history gives the same state.</summary>
     public Specification Consistent()

@@ -24,10 +24,11 @@ namespace Ledger.Api.Accounts;
 /// </summary>
 public sealed class AccountCommandProcessor(
     IDocumentStore store, TimeProvider clock, PlanCatalog plans, IServiceScopeFactory scopes,
-    IOptions<JsonOptions> json, ILogger<AccountCommandProcessor> log)
+    IOptions<JsonOptions> json, ILogger<AccountCommandProcessor> log, IEnumerable<IAccountOutboxSource> outboxSources)
 {
     public const int MaxBatch = 64;
     private const int MaxAttempts = 8;
+    private readonly IAccountOutboxSource[] _outboxSources = outboxSources.ToArray();
     private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
     private readonly JsonSerializerOptions _json = json.Value.SerializerOptions;
 
@@ -150,6 +151,7 @@ public sealed class AccountCommandProcessor(
         var original = known;
         var replies = new List<HttpReply>(batch.Count);
         var appended = new List<object>();
+        var messages = new List<object>();
 
         foreach (var pending in batch)
         {
@@ -159,6 +161,7 @@ public sealed class AccountCommandProcessor(
             var context = new DecisionContext(now, terms?.AllowOverage ?? false, terms);
             var outcome = AccountDecider.Handle(account, known, request.Command, context);
             var reply = Render(request, outcome);
+            var stamped = new List<IEvent>();
             if (outcome.Decision is Decision.Accepted)
             {
                 foreach (var e in outcome.Events)
@@ -166,20 +169,28 @@ public sealed class AccountCommandProcessor(
                     var wrapped = session.Events.BuildEvent(e);
                     Stamp(wrapped, request.Context);
                     stream.AppendOne(wrapped);
+                    stamped.Add(wrapped);
                 }
                 appended.AddRange(outcome.Events);
+                foreach (var source in _outboxSources) messages.AddRange(source.MessagesFor(accountId, outcome));
                 account = outcome.Account;
                 known = outcome.Known;
             }
+            request.AlsoWrite?.Invoke(session, outcome, stamped);
             if (request.Idempotency is { } scope && reply.Status < 500)
-                session.Insert(scope.Record(reply, now));
+                scope.Save(session, reply, now);
             replies.Add(reply);
         }
 
         StoreChangedRecords(session, original, known);
         var due = AccountTimers.DueTimes(appended);
-        await using var timersScope = due.Count > 0 ? scopes.CreateAsyncScope() : (AsyncServiceScope?)null;
-        if (timersScope is { } timerScope) await AccountTimers.Schedule(timerScope.ServiceProvider.GetRequiredService<IMartenOutbox>(), session, accountId, due);
+        await using var timersScope = due.Count > 0 || messages.Count > 0 ? scopes.CreateAsyncScope() : (AsyncServiceScope?)null;
+        if (timersScope is { } timerScope)
+        {
+            var outbox = timerScope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+            await AccountTimers.Schedule(outbox, session, accountId, due);
+            foreach (var message in messages) await outbox.PublishAsync(message);
+        }
         await session.SaveChangesAsync();
         return replies;
     }

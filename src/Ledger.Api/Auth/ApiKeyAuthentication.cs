@@ -14,7 +14,7 @@ public sealed class ApiKeyAuthentication(
     IDocumentStore store, TimeProvider clock, LastUsedTracker lastUsed)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "ApiKey";
+    public const string SchemeName = "ApiKey";
     public const string ScopeClaim = "scope";
     public const string AccountClaim = "account";
     public const string KeyIdClaim = "key_id";
@@ -37,7 +37,7 @@ public sealed class ApiKeyAuthentication(
         var claims = new List<Claim> { new(KeyIdClaim, key.Id), new(ClaimTypes.Name, key.Name) };
         claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
         if (key.AccountId is not null) claims.Add(new Claim(AccountClaim, key.AccountId));
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme)), Scheme));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

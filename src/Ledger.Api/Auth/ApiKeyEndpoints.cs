@@ -48,6 +48,7 @@ public static class ApiKeyEndpoints
         CreateApiKeyRequest? body, HttpContext http, IDocumentStore store, IValidator<CreateApiKeyRequest> validator,
         TimeProvider clock, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
+        if (BoundCallerRefused(http) is { } refused) return refused;
         if (Validation.Check(body, validator) is { } invalid) return invalid;
         var now = clock.GetUtcNow();
         var secret = ApiKey.NewSecret();
@@ -57,8 +58,20 @@ public static class ApiKeyEndpoints
 
         await using var session = store.LightweightSession();
         session.Insert(key);
-        if (http.Features.Get<IdempotencyScope>() is { } scope) session.Insert(scope.Record(reply, now));
-        await session.SaveChangesAsync(http.RequestAborted);
+        var idempotency = http.Features.Get<IdempotencyScope>();
+        idempotency?.Save(session, reply, now);
+        try
+        {
+            await session.SaveChangesAsync(http.RequestAborted);
+        }
+        catch (Exception ex) when (idempotency is not null && ex.GetType().Name == "DocumentAlreadyExistsException")
+        {
+            // Another process won the race for this Idempotency-Key: answer what it stored.
+            await using var query = store.QuerySession();
+            var stored = await query.LoadAsync<IdempotencyRecord>(idempotency.Id, http.RequestAborted);
+            if (stored is null) throw;
+            return new ReplayResult(stored, idempotency.Fingerprint);
+        }
         return reply.ToResult();
     }
 
@@ -67,10 +80,11 @@ public static class ApiKeyEndpoints
     [Tags("API keys")]
     [EndpointSummary("List API keys (never their secrets)")]
     [ProducesResponseType<ApiKeyList>(StatusCodes.Status200OK)]
-    public static async Task<ApiKeyList> List(IQuerySession session, HttpContext http)
+    public static async Task<IResult> List(IQuerySession session, HttpContext http)
     {
+        if (BoundCallerRefused(http) is { } refused) return refused;
         var keys = await session.Query<ApiKey>().OrderBy(k => k.CreatedAt).Take(1000).ToListAsync(http.RequestAborted);
-        return new ApiKeyList(keys.Select(ApiKeyView.From).ToList());
+        return Results.Ok(new ApiKeyList(keys.Select(ApiKeyView.From).ToList()));
     }
 
     [WolverineDelete("/v1/admin/api-keys/{keyId}")]
@@ -81,6 +95,7 @@ public static class ApiKeyEndpoints
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Revoke(string keyId, IDocumentStore store, TimeProvider clock, HttpContext http)
     {
+        if (BoundCallerRefused(http) is { } refused) return refused;
         await using var session = store.LightweightSession();
         var key = await session.LoadAsync<ApiKey>(keyId, http.RequestAborted);
         if (key is null) return Problems.Result("api-key-not-found", $"API key '{keyId}' does not exist.");
@@ -91,5 +106,16 @@ public static class ApiKeyEndpoints
             await session.SaveChangesAsync(http.RequestAborted);
         }
         return Results.Ok(ApiKeyView.From(key));
+    }
+
+    /// <summary>A key bound to one account manages only that account's ledger, never keys (it could mint unbound ones).</summary>
+    private static IResult? BoundCallerRefused(HttpContext http) =>
+        http.User.FindFirst(ApiKeyAuthentication.AccountClaim) is null
+            ? null
+            : Problems.Result("forbidden", "A key bound to an account cannot manage API keys.");
+
+    private sealed class ReplayResult(IdempotencyRecord record, string fingerprint) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context) => IdempotencyMiddleware.Replay(context, record, fingerprint);
     }
 }

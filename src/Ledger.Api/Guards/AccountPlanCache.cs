@@ -16,22 +16,37 @@ public sealed class AccountPlanCache : IDisposable
     private readonly PlanCatalog _plans;
     private readonly GuardOptions _options;
     private readonly MemoryCache _cache;
+    private readonly ILogger<AccountPlanCache> _log;
 
-    public AccountPlanCache(IDocumentStore store, PlanCatalog plans, GuardOptions options, TimeProvider clock)
+    public AccountPlanCache(IDocumentStore store, PlanCatalog plans, GuardOptions options, TimeProvider clock, ILogger<AccountPlanCache> log)
     {
+        _log = log;
         _store = store;
         _plans = plans;
         _options = options;
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.MaxCachedAccounts, Clock = new Clock(clock) });
     }
 
-    /// <summary>The account's limit, or null when there is no such account (or its plan is not in the plans file): no limit.</summary>
+    /// <summary>
+    /// The account's limit, or null (no limit) when there is no such account, its plan is not in the plans file, the id
+    /// cannot name an account, or the lookup failed: the guard fails open and leaves the answer to the endpoint.
+    /// </summary>
     public async ValueTask<int?> RequestsPerMinuteAsync(string accountId, CancellationToken ct)
     {
+        if (accountId.Length > 256 || accountId.AsSpan().ContainsAnyInRange('\0', '\x1f')) return null;
         if (_cache.TryGetValue(accountId, out Entry? cached) && cached is not null) return cached.RequestsPerMinute;
 
-        await using var session = _store.QuerySession();
-        var account = await session.LoadAsync<Ledger.Domain.Accounts.Account>(accountId, ct);
+        Ledger.Domain.Accounts.Account? account;
+        try
+        {
+            await using var session = _store.QuerySession();
+            account = await session.LoadAsync<Ledger.Domain.Accounts.Account>(accountId, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _log.LogWarning(ex, "Could not read the plan of account {AccountId}; not rate limiting this request", accountId);
+            return null;
+        }
         var limit = account is null ? null : _plans.Find(account.Plan)?.RequestsPerMinute;
         _cache.Set(accountId, new Entry(limit), new MemoryCacheEntryOptions
         {

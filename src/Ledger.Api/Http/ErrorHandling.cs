@@ -43,12 +43,12 @@ public static class ErrorHandling
         var json = Find<JsonException>(error);
         if (json is not null)
         {
-            var field = JsonPathToField(json.Path);
+            var (field, message) = Blame(json);
             return Problems.Write(context, field == "body" ? "malformed-request" : "validation",
-                "The body is not valid JSON of the expected shape.",
+                field == "body" ? "The body is not valid JSON of the expected shape." : "One or more fields are invalid.",
                 new Dictionary<string, object?>
                 {
-                    ["errors"] = new Dictionary<string, string[]> { [field] = [Describe(json)] },
+                    ["errors"] = new Dictionary<string, string[]> { [field] = [message] },
                 });
         }
         if (Find<BadHttpRequestException>(error) is { } bad)
@@ -68,18 +68,20 @@ public static class ErrorHandling
         return null;
     }
 
-    private static string JsonPathToField(string? path)
+    /// <summary>
+    /// A value of the wrong type or range, or an unknown member, is the field's fault; anything the
+    /// JSON reader itself rejects (a cut-off body, bad syntax) is the body's.
+    /// </summary>
+    private static (string Field, string Message) Blame(JsonException json)
     {
-        if (string.IsNullOrEmpty(path) || path == "$") return "body";
-        return path.StartsWith("$.") ? path[2..] : path.TrimStart('$');
+        var path = json.Path is null or "$" ? null : json.Path.StartsWith("$.") ? json.Path[2..] : json.Path.TrimStart('$');
+        if (path is null) return ("body", json.Message.Contains("could not be converted", StringComparison.Ordinal)
+            ? "The body must be a JSON object." : "Not valid JSON.");
+        if (json.Message.Contains("could not be mapped", StringComparison.Ordinal)) return (path, "Unknown field.");
+        if (json.Message.Contains("could not be converted", StringComparison.Ordinal))
+            return (path, "Has the wrong type or is out of range (whole numbers up to 64 bits, strings, ISO-8601 instants).");
+        return ("body", "Not valid JSON.");
     }
-
-    private static string Describe(JsonException json) =>
-        json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "Unknown field."
-        : json.Path is null or "$" ? "The body must be a JSON object."
-        : json.InnerException is null && json.Message.Contains("LineNumber", StringComparison.Ordinal) && !json.Message.Contains("converted", StringComparison.Ordinal)
-            ? "Not valid JSON here."
-            : "Has the wrong type or is out of range (whole numbers up to 64 bits, strings, ISO-8601 instants).";
 
     private static bool HasBody(HttpRequest request) =>
         (request.ContentLength ?? 0) > 0 || request.Headers.TransferEncoding.Count > 0;

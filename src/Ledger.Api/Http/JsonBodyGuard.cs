@@ -31,10 +31,18 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
         request.EnableBuffering();
         try
         {
+            using (var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted))
+            {
+                if (NulCharacterAt(document.RootElement, "") is { } field)
+                {
+                    await Problems.Write(context, "validation", "Strings may not contain the NUL character (\\u0000).",
+                        new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = ["Contains \\u0000."] } });
+                    return;
+                }
+            }
+            request.Body.Position = 0;
             if (bodyType is not null)
                 await JsonSerializer.DeserializeAsync(request.Body, bodyType, _options, context.RequestAborted);
-            else
-                using (await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted)) { }
         }
         catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
         {
@@ -43,5 +51,30 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
         }
         request.Body.Position = 0;
         await next(context);
+    }
+
+    /// <summary>PostgreSQL's jsonb cannot store U+0000, so it is refused here rather than failing the write.</summary>
+    private static string? NulCharacterAt(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return element.GetString()!.Contains('\0') ? (path.Length == 0 ? "body" : path) : null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    var at = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+                    if (property.Name.Contains('\0')) return at;
+                    if (NulCharacterAt(property.Value, at) is { } found) return found;
+                }
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                    if (NulCharacterAt(item, $"{path}[{i++}]") is { } found) return found;
+                return null;
+            default:
+                return null;
+        }
     }
 }

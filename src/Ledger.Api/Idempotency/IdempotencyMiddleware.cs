@@ -35,6 +35,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
 
         var fingerprint = await Fingerprint(context.Request);
         var id = $"{context.User.KeyId()}:{key}";
+        bool expired;
         await using (var session = store.QuerySession())
         {
             var existing = await session.LoadAsync<IdempotencyRecord>(id, context.RequestAborted);
@@ -43,6 +44,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
                 await Replay(context, existing, fingerprint);
                 return;
             }
+            expired = existing is not null;
         }
 
         if (!InFlight.TryAdd(id, 0))
@@ -52,7 +54,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
         }
         try
         {
-            context.Features.Set(new IdempotencyScope(id, key, fingerprint));
+            context.Features.Set(new IdempotencyScope(id, key, fingerprint, expired));
             await next(context);
         }
         finally

@@ -28,8 +28,19 @@ public sealed record HttpReply(int Status, string Body, string ContentType = "ap
 }
 
 /// <summary>Set on a request carrying an Idempotency-Key that is new: the write path records its reply through it.</summary>
-public sealed record IdempotencyScope(string Id, string Key, string Fingerprint)
+public sealed record IdempotencyScope(string Id, string Key, string Fingerprint, bool ReplacesExpired = false)
 {
     public IdempotencyRecord Record(HttpReply reply, DateTimeOffset now) =>
         new(Id, Fingerprint, reply.Status, reply.Body, reply.ContentType, now, now + IdempotencyRecord.Retention);
+
+    /// <summary>
+    /// Adds the reply to the write's own session. A new key is inserted, so a concurrent first use in
+    /// another process loses the race and rolls back; a key whose record expired is overwritten.
+    /// </summary>
+    public void Save(Marten.IDocumentSession session, HttpReply reply, DateTimeOffset now)
+    {
+        var record = Record(reply, now);
+        if (ReplacesExpired) session.Store(record);
+        else session.Insert(record);
+    }
 }

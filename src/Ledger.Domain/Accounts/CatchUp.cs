@@ -31,6 +31,8 @@ public static class CatchUp
             var crossed = Cross(state, at, plan!);
             state = state.Then(crossed);
             events.AddRange(crossed);
+            // What the crossing changed settles at its instant (a renewal pays back overage then), as a timer on time would.
+            state = Step(state, events, at);
         }
         events.AddRange(Settle(state, now));
         return events;

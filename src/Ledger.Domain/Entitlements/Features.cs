@@ -30,13 +30,14 @@ public static class Features
         if (account.Status == AccountStatus.Suspended && (feature is null || feature != Reports))
             return new Rejection(RejectionCodes.AccountSuspended, "The account is suspended for non-payment.",
                 new Dictionary<string, object?> { ["feature"] = feature });
-        if (plan is null) return null;
-        if (feature is not null && !IsOn(account, plan.Features, feature))
+        // Grace turns ai off whatever the plan (its holds were released when grace started), even on terms the host does not know.
+        if (feature is not null && (plan is null ? account.Status == AccountStatus.Grace && feature == Ai : !IsOn(account, plan.Features, feature)))
             return new Rejection(RejectionCodes.FeatureDisabled,
-                account.Status == AccountStatus.Grace && feature == Ai && plan.Features.Contains(feature)
+                account.Status == AccountStatus.Grace && feature == Ai && (plan is null || plan.Features.Contains(feature))
                     ? "The 'ai' feature is off during the payment grace period."
-                    : $"The '{feature}' feature is not part of the '{plan.Id}' plan.",
+                    : $"The '{feature}' feature is not part of the '{plan!.Id}' plan.",
                 new Dictionary<string, object?> { ["feature"] = feature });
+        if (plan is null) return null;
         if (amount > plan.MaxCreditsPerRequest)
             return new Rejection(RejectionCodes.AmountOverLimit,
                 $"At most {plan.MaxCreditsPerRequest} credits per request on the '{plan.Id}' plan.",

@@ -7,7 +7,7 @@ internal static class Status
 {
     public static Rejection Conflict(Account account, string wanted) => new(RejectionCodes.AccountStateConflict,
         $"The account is {account.Status.ToString().ToLowerInvariant()}{(account.SpendingFrozen ? " and frozen" : "")}; cannot {wanted}.",
-        new Dictionary<string, object?> { ["status"] = account.Status.ToString().ToLowerInvariant() });
+        new Dictionary<string, object?> { ["state"] = account.Status.ToString().ToLowerInvariant() });
 }
 
 /// <summary>A payment failed: <c>ai</c> goes off at once and its open holds are released.</summary>

@@ -16,7 +16,9 @@ public sealed record ChangePlan(PlanTerms To, PlanTerms? From, string? Reason) :
         if (account.Plan == To.Id) return Decision.Replay;
         var events = new List<object> { new PlanChanged(account.Id, account.Plan, To.Id, Reason, context.Now) };
         var proration = Prorated(account, context.Now);
-        if (proration > 0 && account.Period is { } period && account.Status == AccountStatus.Active)
+        // One proration per target plan and period: upgrading again after a downgrade grants nothing twice.
+        if (proration > 0 && account.Period is { } period && account.Status == AccountStatus.Active
+            && !account.Blocks.ContainsKey(period.ProrationGrantId(To.Id)))
             events.Add(Periods.PlanGrant(account.Id, period.ProrationGrantId(To.Id), proration, period.End, context.Now,
                 $"proration: {account.Plan} to {To.Id}"));
         if (account.Period is null)

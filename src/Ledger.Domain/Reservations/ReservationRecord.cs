@@ -12,7 +12,8 @@ public sealed record ReservationRecord(
     DateTimeOffset ReservedAt,
     long? RequestedCommitAmount = null, long Committed = 0, IReadOnlyList<Draw>? Consumed = null,
     IReadOnlyList<Draw>? Released = null, string? ReceiptId = null, IReadOnlyDictionary<string, string>? CommitMetadata = null,
-    string? ReleaseReason = null, DateTimeOffset? ResolvedAt = null, long Refunded = 0, IReadOnlyList<Draw>? RefundedDraws = null)
+    string? ReleaseReason = null, DateTimeOffset? ResolvedAt = null, long Refunded = 0, IReadOnlyList<Draw>? RefundedDraws = null,
+    int? RequestedTtlSeconds = null)
 {
     public string Id => RecordKeys.For(AccountId, ReservationId);
 
@@ -25,7 +26,7 @@ public sealed record ReservationRecord(
     {
         (_, CreditsReserved e) => record ?? new ReservationRecord(
             e.AccountId, e.ReservationId, ReservationStatus.Pending, e.Amount, e.Draws, e.Feature, e.TtlSeconds,
-            e.ExpiresAt, e.Metadata, e.ReservedAt),
+            e.ExpiresAt, e.Metadata, e.ReservedAt, RequestedTtlSeconds: e.TtlSeconds),
         ({ } r, ReservationCommitted e) => r with
         {
             Status = ReservationStatus.Committed, RequestedCommitAmount = e.RequestedAmount, Committed = e.Amount,

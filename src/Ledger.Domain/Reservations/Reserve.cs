@@ -28,8 +28,8 @@ public sealed record Reserve(
     private Decision Compare(ReservationRecord existing)
     {
         var fields = Same.Differing(
-            ("amount", existing.Amount == Amount), ("feature", existing.Feature == Feature),
-            ("metadata", Same.Metadata(existing.Metadata, Metadata)));
+            ("amount", existing.Amount == Amount), ("ttlSeconds", (existing.RequestedTtlSeconds ?? existing.TtlSeconds) == TtlSeconds),
+            ("feature", existing.Feature == Feature), ("metadata", Same.Metadata(existing.Metadata, Metadata)));
         return fields.Count == 0 ? Decision.Replay : Decision.Reject(Rejection.IdConflict("Reservation", ReservationId, fields));
     }
 }
@@ -59,5 +59,5 @@ public static class Funds
         new(RejectionCodes.ReservationNotFound, $"Reservation '{reservationId}' does not exist.");
 
     private static Dictionary<string, object?> StateOf(ReservationRecord record) =>
-        new() { ["status"] = record.Status.ToString().ToLowerInvariant() };
+        new() { ["state"] = record.Status.ToString().ToLowerInvariant() };
 }

@@ -222,7 +222,9 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
         held.GetProperty("status").GetString().ShouldBe("pending");
     }
 
-    [Fact]
+    [Fact(Skip = "bug: an admin key bound to one account creates unbound (or other-account) admin keys and lists every key: " +
+                 "src/Ledger.Api/Auth/ApiKeyEndpoints.cs Create/List/Revoke never check http.User's account binding (Caller.CanSee)",
+        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
     public async Task A_key_bound_to_one_account_cannot_mint_a_key_that_escapes_the_binding()
     {
         var mine = Raw.NewAccountId("bound-admin");
@@ -234,6 +236,17 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
 
         ((int)unbound.StatusCode).ShouldBeOneOf(403, 404);
         ((int)elsewhere.StatusCode).ShouldBeOneOf(403, 404);
+
+        // Nor see, or revoke, keys that are not its account's.
+        var list = await boundAdmin.Get("/v1/admin/api-keys");
+        if (list.IsSuccessStatusCode)
+            (await list.Json()).GetProperty("items").EnumerateArray().ShouldAllBe(k => k.GetProperty("accountId").GetString() == mine);
+        else
+            ((int)list.StatusCode).ShouldBeOneOf(403, 404);
+        var victim = await CreateKey(["ledger:read"], name: "victim");
+        var victimId = victim.GetProperty("id").GetString();
+        ((int)(await boundAdmin.Send(HttpMethod.Delete, $"/v1/admin/api-keys/{victimId}")).StatusCode).ShouldBeOneOf(403, 404);
+        (await App.ClientWith(victim.GetProperty("secret").GetString()).Get("/v1/plans")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
         (await ListKeys()).GetProperty("items").EnumerateArray()
             .ShouldNotContain(k => k.GetProperty("name").GetString()!.StartsWith("escape-"));
     }

@@ -20,12 +20,16 @@ public sealed class BalanceHistoryTests(CreditsAppFixture fixture) : IClassFixtu
     {
         const string account = "history";
         var seen = new List<Seen>();
+        CreditsKit.KeepInStepWithRealTime(App);
         var start = App.Clock.GetUtcNow();
 
+        // A step moves the clock a minute on, then writes, or lets time alone act. The clock starts level with real
+        // time, so every expiry here is due minutes ahead of the wall clock: no durable timer fires during the test
+        // (they wait for both clocks), and what time alone does is seen, not written.
         async Task Step(string name, Func<Task>? write, ExpectedBalance expected)
         {
-            App.Clock.Advance(TimeSpan.FromMinutes(1));
             var before = seen.Count == 0 ? 0 : seen[^1].Version;
+            App.Clock.Advance(TimeSpan.FromMinutes(1));
             if (write is not null) await write();
             var balance = await Client.BalanceAsync(account);
             balance.ShouldMatch(expected, name);
@@ -85,7 +89,7 @@ public sealed class BalanceHistoryTests(CreditsAppFixture fixture) : IClassFixtu
         var stream = await App.StreamAsync(account);
         Assert.Equal(seen[^1].Version, stream[^1].Version);
         Assert.Equal(seen.Select(s => s.Version).Distinct(), seen.Where(s => s.Written).Select(s => s.Version));
-        // the hold and the flash grant expired when the next write came: written dated at their own instants
+        // the hold's and the flash grant's expiry were written with the next write, dated at their own instants
         Assert.Equal(seen.Single(s => s.Step == "reserve 100 for 60 s").At.AddSeconds(60),
             Assert.Single(stream, e => e.Type == "reservation_expired").Data.GetProperty("expiredAt").GetDateTimeOffset());
         Assert.Equal(flashExpiry, Assert.Single(stream, e => e.Type == "grant_expired").Data.GetProperty("expiredAt").GetDateTimeOffset());

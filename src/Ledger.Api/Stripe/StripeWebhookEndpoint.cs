@@ -1,0 +1,97 @@
+using System.Text;
+using Ledger.Api.Http;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Stripe;
+using Wolverine.Http;
+
+namespace Ledger.Api.Stripe;
+
+/// <summary>What the webhook answers (Stripe only looks at the status; people replaying with curl read the rest).</summary>
+public sealed record StripeWebhookReply(
+    bool Received, string EventId, string Type, string Status, bool Duplicate, string? Detail, string? AccountId,
+    IReadOnlyList<ProducedEvent> LedgerEvents);
+
+public static class StripeWebhookEndpoint
+{
+    [WolverinePost("/v1/webhooks/stripe")]
+    [AllowAnonymous]
+    [Tags("Stripe")]
+    [EndpointSummary("Stripe webhook: signed events, applied exactly once")]
+    [ProducesResponseType<StripeWebhookReply>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, Problems.ContentType)]
+    public static async Task<IResult> Post(HttpContext http, StripeEvents events, StripeOptions options, TimeProvider clock, ILogger<StripeEvents> log)
+    {
+        if (options.WebhookSecrets.Count == 0)
+            return StripeProblems.Result(StripeProblems.NotConfigured, "LEDGER_STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.");
+
+        // The signature covers the exact bytes Stripe sent (JsonBodyGuard buffered them and rewound).
+        http.Request.EnableBuffering();
+        http.Request.Body.Position = 0;
+        string payload;
+        using (var reader = new StreamReader(http.Request.Body, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, leaveOpen: true))
+            payload = await reader.ReadToEndAsync(http.RequestAborted);
+
+        var header = http.Request.Headers["Stripe-Signature"].ToString();
+        if (string.IsNullOrWhiteSpace(header))
+            return StripeProblems.Result(StripeProblems.InvalidSignature, "The Stripe-Signature header is missing.");
+
+        var (verified, failure, signed) = Verify(payload, header, options, clock);
+        if (verified is null)
+        {
+            log.LogWarning("Stripe webhook refused: {Reason}", failure);
+            return signed
+                ? Problems.Result("malformed-request", failure!)
+                : StripeProblems.Result(StripeProblems.InvalidSignature, failure!);
+        }
+
+        StripeEventView view;
+        try
+        {
+            view = StripeEventView.Parse(payload);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return Problems.Result("malformed-request", "The body is not a JSON Stripe event.");
+        }
+        if (view.Id.Length is 0 or > 255 || view.Type.Length == 0)
+            return Problems.Validation(new Dictionary<string, string[]> { ["id"] = ["A Stripe event needs an id (at most 255 characters) and a type."] });
+
+        try
+        {
+            var delivery = await events.Receive(view, payload);
+            var r = delivery.Record;
+            return Results.Ok(new StripeWebhookReply(true, r.Id, r.Type, r.Status, delivery.Duplicate, r.Detail, r.AccountId, r.LedgerEvents));
+        }
+        catch (Exception ex) when (StripeEvents.IsTransient(ex))
+        {
+            log.LogWarning(ex, "Stripe event {EventId} not recorded: the database is unavailable", view.Id);
+            return Problems.Result("service-unavailable", "The event could not be recorded now; Stripe will deliver it again.");
+        }
+    }
+
+    /// <summary>Stripe.net verifies (tolerance 300 s against the injected clock, any API version); each configured secret is tried.</summary>
+    private static (Event? Event, string? Failure, bool Signed) Verify(string payload, string header, StripeOptions options, TimeProvider clock)
+    {
+        string? failure = null;
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        foreach (var secret in options.WebhookSecrets)
+        {
+            try
+            {
+                return (EventUtility.ConstructEvent(payload, header, secret, StripeOptions.ToleranceSeconds, now, throwOnApiVersionMismatch: false), null, true);
+            }
+            catch (StripeException ex)
+            {
+                failure = ex.Message;
+            }
+            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or ArgumentException or FormatException or InvalidCastException)
+            {
+                // The signature held (it is checked before parsing) but the body is not an event Stripe.net can read.
+                return (null, $"The signed body is not a Stripe event: {ex.Message}", true);
+            }
+        }
+        return (null, failure, false);
+    }
+}
