@@ -28,7 +28,7 @@ public static class ErrorHandling
         });
         app.Use(async (context, next) =>
         {
-            if (HasBody(context.Request) && !IsJson(context.Request.ContentType))
+            if (HasBody(context.Request) && HasHandler(context) && !IsJson(context.Request.ContentType))
             {
                 await Problems.Write(context, "unsupported-media-type",
                     $"Content-Type '{context.Request.ContentType}' is not accepted; send application/json.");
@@ -83,8 +83,13 @@ public static class ErrorHandling
         return ("body", "Not valid JSON.");
     }
 
-    private static bool HasBody(HttpRequest request) =>
+    /// <summary>HTTP/1.1: a body has a length above zero or a transfer encoding; neither means no body.</summary>
+    public static bool HasBody(HttpRequest request) =>
         (request.ContentLength ?? 0) > 0 || request.Headers.TransferEncoding.Count > 0;
+
+    /// <summary>Whether routing found an endpoint to run; otherwise 404/405 come first, whatever the body.</summary>
+    public static bool HasHandler(HttpContext context) =>
+        context.GetEndpoint() is { } endpoint && endpoint.DisplayName?.StartsWith("405", StringComparison.Ordinal) != true;
 
     private static bool IsJson(string? contentType) =>
         contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)

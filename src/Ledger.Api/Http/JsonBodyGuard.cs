@@ -17,7 +17,7 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!HttpMethods.IsPost(request.Method) || request.ContentLength == 0 && request.Headers.TransferEncoding.Count == 0)
+        if (!HttpMethods.IsPost(request.Method) || !ErrorHandling.HasBody(request) || !ErrorHandling.HasHandler(context))
         {
             await next(context);
             return;
@@ -47,6 +47,13 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
         catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
         {
             await ErrorHandling.WriteFor(context, ex);
+            return;
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses to materialize a string holding a lone UTF-16 surrogate.
+            await Problems.Write(context, "validation", "A string holds invalid Unicode (a lone surrogate).",
+                new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["body"] = ["Invalid Unicode in a string."] } });
             return;
         }
         request.Body.Position = 0;

@@ -50,6 +50,12 @@ public static class Problems
         [RejectionCodes.AccountStateConflict] = (409, "The account is not in a state that allows this"),
         [RejectionCodes.GrantFrozen] = (409, "The grant is frozen"),
         ["rate-limited"] = (429, "Too many requests"),
+        ["invalid-signature"] = (400, "The Stripe signature is missing, invalid or stale"),
+        ["stripe-not-configured"] = (503, "Stripe is not configured"),
+        ["stripe-error"] = (502, "Stripe refused the request"),
+        ["stripe-unavailable"] = (502, "Stripe could not be reached"),
+        ["stripe-event-not-found"] = (404, "Stripe event not found"),
+        ["stripe-event-not-replayable"] = (409, "The Stripe event cannot be replayed in its state"),
         ["auth-throttled"] = (429, "Too many failed authentication attempts"),
         ["api-key-not-found"] = (404, "API key not found"),
     };

@@ -10,6 +10,8 @@ using Wolverine;
 using Wolverine.ErrorHandling;
 using Wolverine.Runtime.Handlers;
 
+using Account = Ledger.Domain.Accounts.Account;
+
 namespace Ledger.Api.Stripe;
 
 /// <summary>
@@ -74,8 +76,10 @@ public static class ReportOverageHandler
         if (report.Status is "sent" or "already-recorded") return; // redelivered after it was sent
         report.Attempts = Math.Max(report.Attempts, 0) + 1;
 
-        var customer = message.CustomerId ?? (await session.Query<StripeCustomerLink>()
-            .Where(l => l.AccountId == message.AccountId).Select(l => l.Id).Take(1).ToListAsync(ct)).FirstOrDefault();
+        var customer = message.CustomerId
+            ?? (await session.LoadAsync<Account>(message.AccountId, ct))?.StripeCustomerId
+            ?? (await session.Query<StripeCustomerLink>()
+                .Where(l => l.AccountId == message.AccountId).OrderBy(l => l.LinkedAt).Select(l => l.Id).Take(1).ToListAsync(ct)).FirstOrDefault();
         if (customer is null)
         {
             log.LogWarning("Overage {Identifier} of {Account} not billed: the account has no Stripe customer", message.Identifier, message.AccountId);

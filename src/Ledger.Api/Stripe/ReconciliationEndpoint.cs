@@ -46,7 +46,7 @@ public static class ReconciliationEndpoint
     public static async Task<IResult> Get(string? from, string? to, IQuerySession session, TimeProvider clock, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
-        var end = Parse(to, "to", errors) ?? clock.GetUtcNow();
+        var end = Parse(to, "to", errors) ?? clock.GetUtcNow().AddMilliseconds(1); // by default up to and including now (PostgreSQL keeps microseconds)
         var start = Parse(from, "from", errors) ?? end.AddDays(-30);
         if (errors.Count == 0 && start >= end) errors["from"] = ["Must be earlier than 'to'."];
         if (errors.Count > 0) return Problems.Validation(errors);
@@ -55,8 +55,9 @@ public static class ReconciliationEndpoint
         // Stripe's side in the period, and the ledger's.
         var stripeInPeriod = await session.Query<StripeEventRecord>()
             .Where(r => r.Money != null && r.StripeCreatedAt >= start && r.StripeCreatedAt < end).ToListAsync(ct);
-        var grantsInPeriod = await session.Events.QueryRawEventDataOnly<CreditsGranted>()
-            .Where(g => g.Source == GrantSource.Purchase && g.GrantedAt >= start && g.GrantedAt < end).ToListAsync(ct);
+        // (the source is filtered here: event enums are stored with their C# names, which LINQ does not match)
+        var grantsInPeriod = (await session.Events.QueryRawEventDataOnly<CreditsGranted>()
+            .Where(g => g.GrantedAt >= start && g.GrantedAt < end).ToListAsync(ct)).Where(g => g.Source == GrantSource.Purchase).ToList();
         var voidsInPeriod = await session.Events.QueryRawEventDataOnly<GrantVoided>()
             .Where(v => v.VoidedAt >= start && v.VoidedAt < end && v.GrantId.StartsWith("stripe:")).ToListAsync(ct);
 
@@ -124,7 +125,8 @@ public static class ReconciliationEndpoint
             mismatches.Add(new("purchase-without-stripe", g.AccountId, null, g.GrantId, [],
                 $"A purchase grant of {g.Amount} credits not made from a Stripe payment (cost basis {g.CostBasis?.AmountMinor.ToString(CultureInfo.InvariantCulture) ?? "none"} {g.CostBasis?.Currency})."));
 
-        // Totals of the period, per currency, in total and per account.
+        // Totals of the period, per currency, in total and per account. Both sides are dated by Stripe's event when
+        // there is one (a purchase parked for a week belongs to the period Stripe took the money in), else by the ledger.
         // Stripe: one purchase per payment (completed and async success name the same one), the largest refund per
         // charge (amount_refunded is cumulative) and each lost dispute.
         var stripeRows = stripeInPeriod
@@ -134,14 +136,23 @@ public static class ReconciliationEndpoint
                 r.Money.Kind == "purchase", r.Money.AmountMinor, r.Money.Kind == "purchase" ? r.Money.Credits ?? 0 : 0))
             .ToList();
         // Ledger: purchase grants at their cost basis; a voided Stripe purchase gives its cost basis back.
-        var ledgerRows = grantsInPeriod.Where(g => g.CostBasis is not null)
-            .Select(g => new Row(g.AccountId, Norm(g.CostBasis!.Currency), true, g.CostBasis.AmountMinor, g.Amount))
-            .Concat(voidsInPeriod.GroupBy(v => (v.AccountId, v.GrantId)).Select(v => v.First())
-                .Select(v => ledger.TryGetValue(v.GrantId["stripe:".Length..], out var p) && p.Grant.CostBasis is { } cb
-                    ? new Row(v.AccountId, Norm(cb.Currency), false, cb.AmountMinor, 0)
-                    : null)
-                .OfType<Row>())
-            .ToList();
+        bool InPeriod(DateTimeOffset at) => at >= start && at < end;
+        var ledgerRows = new List<Row>();
+        foreach (var (key, purchase) in ledger)
+        {
+            if (purchase.Grant.CostBasis is not { } basis) continue;
+            var records = stripeRecords.Where(r => r.PaymentKey == key).ToList();
+            var paidAt = records.Where(r => r.Money!.Kind == "purchase").Select(r => (DateTimeOffset?)r.StripeCreatedAt).Min() ?? purchase.Grant.GrantedAt;
+            if (InPeriod(paidAt))
+                ledgerRows.Add(new Row(purchase.Grant.AccountId, Norm(basis.Currency), true, basis.AmountMinor, purchase.Grant.Amount));
+            if (purchase.Voids.Count == 0) continue;
+            var takenBackAt = records.Where(r => r.Money!.Kind is "refund" or "dispute-lost" && r.Status != StripeEventStatus.Ignored)
+                .Select(r => (DateTimeOffset?)r.StripeCreatedAt).Min() ?? purchase.Voids.Min(v => v.VoidedAt);
+            if (InPeriod(takenBackAt))
+                ledgerRows.Add(new Row(purchase.Grant.AccountId, Norm(basis.Currency), false, basis.AmountMinor, 0));
+        }
+        ledgerRows.AddRange(grantsInPeriod.Where(g => !g.GrantId.StartsWith("stripe:", StringComparison.Ordinal) && g.CostBasis is not null)
+            .Select(g => new Row(g.AccountId, Norm(g.CostBasis!.Currency), true, g.CostBasis.AmountMinor, g.Amount)));
 
         var totals = Totals(stripeRows, ledgerRows);
         var accounts = stripeRows.Select(r => r.AccountId).Concat(ledgerRows.Select(r => r.AccountId)).Distinct().Order(StringComparer.Ordinal)

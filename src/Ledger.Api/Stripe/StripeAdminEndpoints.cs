@@ -93,10 +93,10 @@ public static class StripeAdminEndpoints
             StripeEvents.ReplayError.NotFound => StripeProblems.Result(StripeProblems.EventNotFound, $"No Stripe event '{eventId}' was received."),
             StripeEvents.ReplayError.NotReplayable => StripeProblems.Result(StripeProblems.NotReplayable,
                 $"Stripe event '{eventId}' is {record!.Status}; only parked or failed events are replayed.",
-                new Dictionary<string, object?> { ["status"] = record.Status }),
+                new Dictionary<string, object?> { ["eventStatus"] = record.Status }),
             StripeEvents.ReplayError.Raced => StripeProblems.Result(StripeProblems.NotReplayable,
                 $"Stripe event '{eventId}' was applied concurrently; it is now {record!.Status}.",
-                new Dictionary<string, object?> { ["status"] = record.Status }),
+                new Dictionary<string, object?> { ["eventStatus"] = record.Status }),
             _ => Results.Ok(StripeEventItem.From(record!, withPayload: false)),
         };
     }

@@ -36,14 +36,16 @@ public sealed partial class StripeEvents(
     /// <summary>A delivery whose signature was verified.</summary>
     public async Task<StripeDelivery> Receive(StripeEventView e, string payload)
     {
-        if (await Load(e.Id) is { } known) return await Repeated(known);
+        var action = mapper.Map(e);
+        var known = await Prefetch(e.Id, action);
+        if (known.Record is { } recorded) return await Repeated(recorded);
 
         var mine = new TaskCompletionSource<StripeDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
         var running = _inFlight.GetOrAdd(e.Id, mine.Task);
         if (running != mine.Task) return await Repeated((await running).Record);
         try
         {
-            var delivery = await Apply(e, payload, previous: null, by: Actor);
+            var delivery = await Apply(e, payload, previous: null, by: Actor, action, known);
             mine.SetResult(delivery);
             return delivery.Duplicate ? await Repeated(delivery.Record) : delivery;
         }
@@ -67,7 +69,9 @@ public sealed partial class StripeEvents(
         var record = await Load(eventId);
         if (record is null) return (null, ReplayError.NotFound);
         if (record.Status is not (StripeEventStatus.Parked or StripeEventStatus.Failed)) return (record, ReplayError.NotReplayable);
-        var delivery = await Apply(StripeEventView.Parse(record.Payload), record.Payload, record, by);
+        var e = StripeEventView.Parse(record.Payload);
+        var action = mapper.Map(e);
+        var delivery = await Apply(e, record.Payload, record, by, action, await Prefetch(null, action));
         return delivery.Duplicate ? (delivery.Record, ReplayError.Raced) : (delivery.Record, ReplayError.None);
     }
 
@@ -112,27 +116,28 @@ public sealed partial class StripeEvents(
         return new StripeDelivery(record, Duplicate: true);
     }
 
-    private async Task<StripeDelivery> Apply(StripeEventView e, string payload, StripeEventRecord? previous, string by)
+    private async Task<StripeDelivery> Apply(StripeEventView e, string payload, StripeEventRecord? previous, string by, StripeAction action, Known known)
     {
-        var action = mapper.Map(e);
         var basis = new Attempt(e, payload, previous, by, action, clock.GetUtcNow());
         if (action.Kind != StripeActionKind.Apply)
         {
             var status = action.Kind == StripeActionKind.Ignore ? StripeEventStatus.Ignored : StripeEventStatus.Failed;
             if (action.Kind == StripeActionKind.Ignore)
                 log.LogInformation("Stripe event {EventId} ({Type}) ignored: {Detail}", e.Id, e.Type, action.Detail);
-            var link = await ResolveForLink(action);
+            var link = ResolveForLink(action, known);
             return await WriteAlone(basis.Record(status, action.Detail, link?.AccountId ?? action.AccountId), basis, link);
         }
 
-        var target = await Resolve(action);
+        var target = Resolve(action, known);
         if (target.AccountId is null)
-            return await WriteAlone(basis.Record(StripeEventStatus.Parked, target.Detail, action.AccountId, target.WaitingFor), basis, null);
+            return await WriteAlone(target.WaitingFor is null
+                ? basis.Record(StripeEventStatus.Failed, target.Detail, null)
+                : basis.Record(StripeEventStatus.Parked, target.Detail, null, target.WaitingFor), basis, null);
 
         StripeDelivery delivery;
         using (await _accounts.Lock(target.AccountId))
         {
-            delivery = await ApplyToAccount(basis, target);
+            delivery = await ApplyToAccount(basis, target, target.AccountId == action.AccountId ? known : null);
         }
         if (!delivery.Duplicate && action.Provides is { } milestone
             && delivery.Record.Status is StripeEventStatus.Processed or StripeEventStatus.Duplicate)
@@ -140,18 +145,26 @@ public sealed partial class StripeEvents(
         return delivery;
     }
 
-    private async Task<StripeDelivery> ApplyToAccount(Attempt basis, Target target)
+    private async Task<StripeDelivery> ApplyToAccount(Attempt basis, Target target, Known? prefetched)
     {
         var (e, action) = (basis.Event, basis.Action);
         var accountId = target.AccountId!;
         for (var race = 1; ; race++)
         {
             Account? account;
-            StripeAccountState? state = null;
-            await using (var session = store.QuerySession())
+            StripeAccountState? state;
+            if (race == 1 && prefetched is not null)
             {
-                account = await session.LoadAsync<Account>(accountId);
-                if (action.OrderKey is not null) state = await session.LoadAsync<StripeAccountState>(accountId);
+                (account, state) = (prefetched.Named, prefetched.NamedState);
+            }
+            else
+            {
+                await using var session = store.QuerySession();
+                var batch = session.CreateBatchQuery();
+                var loadAccount = batch.Load<Account>(accountId);
+                var loadState = batch.Load<StripeAccountState>(accountId);
+                await batch.Execute();
+                (account, state) = (await loadAccount, await loadState);
             }
             if (account is null)
                 return await WriteAlone(basis.Record(StripeEventStatus.Parked,
@@ -302,36 +315,61 @@ public sealed partial class StripeEvents(
             return;
         }
         session.Insert(new StripeEventClaim($"{record.Id}#{basis.Previous.Attempts}", basis.Now));
-        session.Store(record);
+        // Field by field, so deliveries counted meanwhile (patched by concurrent repeats) are not overwritten.
+        var patch = session.Patch<StripeEventRecord>(record.Id);
+        patch.Set(x => x.Status, record.Status);
+        patch.Set(x => x.Detail, record.Detail);
+        patch.Set(x => x.AccountId, record.AccountId);
+        patch.Set(x => x.WaitingFor, record.WaitingFor);
+        patch.Set(x => x.AppliedAt, record.AppliedAt);
+        patch.Set(x => x.Attempts, record.Attempts);
+        patch.Set(x => x.LedgerEvents, record.LedgerEvents);
+        patch.Append(x => x.History, record.History[^1]);
     }
 
     private sealed record Target(string? AccountId, string? WaitingFor, string? Detail, string? LinkCustomer);
 
-    /// <summary>The account an event is for: its purchase's account (refunds, disputes), its metadata, or its Stripe customer's.</summary>
-    private async Task<Target> Resolve(StripeAction action)
+    /// <summary>What deciding an event needs to read, fetched in one round trip.</summary>
+    public sealed record Known(
+        StripeEventRecord? Record, StripeMilestone? Purchase, StripeCustomerLink? Link, string? CustomerAccount,
+        Account? Named, StripeAccountState? NamedState);
+
+    private async Task<Known> Prefetch(string? eventId, StripeAction action)
     {
         await using var session = store.QuerySession();
-        if (action.PaymentFirst && action.PaymentKey is { } key
-            && await session.LoadAsync<StripeMilestone>($"payment:{key}") is { } purchase)
-            return new Target(purchase.AccountId, null, null, null);
+        var batch = session.CreateBatchQuery();
+        var record = eventId is null ? null : batch.Load<StripeEventRecord>(eventId);
+        var purchase = action.PaymentFirst && action.PaymentKey is { } key ? batch.Load<StripeMilestone>($"payment:{key}") : null;
+        var link = action.CustomerId is { } customer ? batch.Load<StripeCustomerLink>(customer) : null;
+        var byCustomer = action.CustomerId is { } c
+            ? batch.Query<Account>().Where(a => a.StripeCustomerId == c).Select(a => a.Id).ToList()
+            : null;
+        var named = action.AccountId is { } id && IdPattern().IsMatch(id) ? batch.Load<Account>(id) : null;
+        var namedState = action.AccountId is { } sid && IdPattern().IsMatch(sid) ? batch.Load<StripeAccountState>(sid) : null;
+        await batch.Execute();
+        var linked = link is null ? null : await link;
+        return new Known(
+            record is null ? null : await record,
+            purchase is null ? null : await purchase,
+            linked,
+            linked?.AccountId ?? (byCustomer is null ? null : (await byCustomer).FirstOrDefault()),
+            named is null ? null : await named,
+            namedState is null ? null : await namedState);
+    }
 
-        string? customerAccount = null;
-        StripeCustomerLink? link = null;
-        if (action.CustomerId is { } customer)
-        {
-            link = await session.LoadAsync<StripeCustomerLink>(customer);
-            customerAccount = link?.AccountId ?? (await session.Query<Account>()
-                .Where(a => a.StripeCustomerId == customer).Select(a => a.Id).Take(1).ToListAsync()).FirstOrDefault();
-        }
+    /// <summary>The account an event is for: its purchase's account (refunds, disputes), its metadata, or its Stripe customer's.</summary>
+    private static Target Resolve(StripeAction action, Known known)
+    {
+        if (action.PaymentFirst && known.Purchase is { } purchase) return new Target(purchase.AccountId, null, null, null);
 
         if (action.AccountId is { } named)
         {
             if (!IdPattern().IsMatch(named))
                 return new Target(null, null, $"'{StripeEventMapper.AccountKey}' is not a valid account id.", null);
-            var linkCustomer = action.CustomerId is not null && customerAccount is null ? action.CustomerId : null;
+            var linkCustomer = action.CustomerId is not null && known.CustomerAccount is null ? action.CustomerId : null;
             return new Target(named, null, null, linkCustomer);
         }
-        if (customerAccount is not null) return new Target(customerAccount, null, null, null);
+        if (known.CustomerAccount is { } customerAccount) return new Target(customerAccount, null, null, null);
 
         if (action.PaymentFirst && action.PaymentKey is { } waitKey)
             return new Target(null, $"payment:{waitKey}",
@@ -339,19 +377,15 @@ public sealed partial class StripeEvents(
         if (action.CustomerId is { } unknown)
             return new Target(null, $"customer:{unknown}",
                 $"No account is linked to Stripe customer '{unknown}'; open the account with stripeCustomerId (or send '{StripeEventMapper.AccountKey}' metadata) and replay.", null);
-        return new Target(null, "account",
+        return new Target(null, null,
             $"The event names no '{StripeEventMapper.AccountKey}', Stripe customer or known payment; replay after fixing.", null);
     }
 
     /// <summary>An ignored event that names an existing account and a new customer still links them (e.g. a subscription checkout).</summary>
-    private async Task<Target?> ResolveForLink(StripeAction action)
-    {
-        if (action.AccountId is not { } accountId || action.CustomerId is not { } customer || !IdPattern().IsMatch(accountId)) return null;
-        await using var session = store.QuerySession();
-        if (await session.LoadAsync<StripeCustomerLink>(customer) is not null) return null;
-        if (await session.LoadAsync<Account>(accountId) is null) return null;
-        return new Target(accountId, null, null, customer);
-    }
+    private static Target? ResolveForLink(StripeAction action, Known known) =>
+        action.CustomerId is { } customer && known.Named is { } account && known.CustomerAccount is null && account.StripeCustomerId != customer
+            ? new Target(account.Id, null, null, customer)
+            : null;
 
     [GeneratedRegex(Rules.IdPattern)]
     private static partial Regex IdPattern();

@@ -32,8 +32,10 @@ public sealed record ChangePlan(PlanTerms To, PlanTerms? From, string? Reason) :
     public long Prorated(Account account, DateTimeOffset now)
     {
         if (From is null || account.Period is not { } p || To.Allowance <= From.Allowance || now >= p.End) return 0;
-        var left = (double)(p.End - now).Ticks / (p.End - p.Start).Ticks;
-        return (long)Math.Floor((To.Allowance - From.Allowance) * Math.Clamp(left, 0, 1));
+        // Exact integer arithmetic: a double rounds e.g. 84 × 17/28 (= 51) down to 50.
+        var length = (p.End - p.Start).Ticks;
+        var left = Math.Clamp((p.End - now).Ticks, 0, length);
+        return (long)((Int128)(To.Allowance - From.Allowance) * left / length);
     }
 }
 

@@ -24,6 +24,6 @@ public sealed class OpeningAccountsTests(PostgresServer server) : IAsyncLifetime
 
         var account = await (await admin.GetAsync("/v1/accounts/acme", TestContext.Current.CancellationToken)).Json();
         Assert.Equal("pro", account.GetProperty("plan").GetString());
-        Assert.Equal(1, account.GetProperty("version").GetInt64());
+        Assert.Equal(3, account.GetProperty("version").GetInt64()); // opened, period started, allowance granted
     }
 }

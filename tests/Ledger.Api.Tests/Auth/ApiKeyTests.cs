@@ -222,9 +222,7 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
         held.GetProperty("status").GetString().ShouldBe("pending");
     }
 
-    [Fact(Skip = "bug: an admin key bound to one account creates unbound (or other-account) admin keys and lists every key: " +
-                 "src/Ledger.Api/Auth/ApiKeyEndpoints.cs Create/List/Revoke never check http.User's account binding (Caller.CanSee)",
-        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    [Fact]
     public async Task A_key_bound_to_one_account_cannot_mint_a_key_that_escapes_the_binding()
     {
         var mine = Raw.NewAccountId("bound-admin");

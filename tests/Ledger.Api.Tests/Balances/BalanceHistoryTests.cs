@@ -41,7 +41,7 @@ public sealed class BalanceHistoryTests(CreditsAppFixture fixture) : IClassFixtu
         async Task Post(string url, object body, int status = 201) => await (await Client.PostJson(url, body)).ShouldBe(status);
         var at = $"/v1/accounts/{account}";
 
-        await Step("open", () => App.OpenAccountAsync(account, "starter"), new ExpectedBalance(0));
+        await Step("open", () => App.OpenAccountAsync(account, CreditsKit.Plan), new ExpectedBalance(0));
         await Step("grant base 1000", () => App.GrantAsync(account, 1000, grantId: "base"), new ExpectedBalance(1000));
         var promoExpiry = App.Clock.GetUtcNow().AddMinutes(30);
         await Step("grant promo 200", () => App.GrantAsync(account, 200, source: "promo", expiresAt: promoExpiry, grantId: "promo"),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Ledger.Api.Tests.Infrastructure;
 using Ledger.Domain.Accounts;
 using Marten;
@@ -19,7 +20,7 @@ public sealed class CreditsAppFixture(PostgresServer server) : IAsyncLifetime
 {
     public LedgerApp App { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync() => App = await LedgerApp.StartAsync(server, "credits");
+    public async ValueTask InitializeAsync() => App = await CreditsKit.StartAppAsync(server, "credits");
 
     public async ValueTask DisposeAsync() => await App.DisposeAsync();
 }
@@ -50,6 +51,33 @@ public sealed record StoredEvent(long Version, string Type, JsonElement Data, Da
 
 public static class CreditsKit
 {
+    /// <summary>
+    /// The plan these tests open accounts on: the shipped plans plus <c>metered</c>, which grants nothing by itself
+    /// (no allowance, no trial), blocks at zero, has no velocity alarm and no practical request or amount limit, so
+    /// every credit on the account is one the test granted and every balance can be worked out by hand.
+    /// </summary>
+    public const string Plan = "metered";
+
+    private static readonly Lazy<string> PlansFile = new(() =>
+    {
+        var shipped = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "plans.json")))!.AsObject();
+        shipped["plans"]!.AsArray().Add(JsonNode.Parse($$"""
+            {
+              "id": "{{Plan}}", "name": "Metered (credits tests)", "allowance": 0, "rollover": { "mode": "none" },
+              "requestsPerMinute": 1000000, "maxCreditsPerRequest": 1000000000000000,
+              "overage": { "mode": "block" }, "features": ["ai", "sync", "reports"],
+              "softLimitThresholds": [80, 100], "historyRetentionDays": 365
+            }
+            """));
+        var path = Path.Combine(AppContext.BaseDirectory, "credits-tests-plans.json");
+        File.WriteAllText(path, shipped.ToJsonString());
+        return path;
+    });
+
+    /// <summary>An app on a fresh database (or on <paramref name="connectionString"/>) that knows the <see cref="Plan"/> plan.</summary>
+    public static Task<LedgerApp> StartAppAsync(PostgresServer server, string? prefix = null, string? connectionString = null) =>
+        LedgerApp.StartAsync(server, prefix, connectionString, new Dictionary<string, string> { ["LEDGER_PLANS"] = PlansFile.Value });
+
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     public static Task<HttpResponseMessage> PostJson(this HttpClient client, string url, object? body) =>
@@ -184,6 +212,9 @@ public static class CreditsKit
             Assert.Equal(hold.ExpiresAt, stored.ExpiresAt);
             Assert.Equal(hold.Draws, stored.Draws);
         }
+        Assert.Equal(replayed.RecentUsage ?? [], view.RecentUsage ?? []);
+        // every other field (status, period, period consumption, anomaly and freeze flags ...) by value
+        Assert.Equal(replayed with { Blocks = view.Blocks, Holds = view.Holds, RecentUsage = view.RecentUsage, Metadata = view.Metadata }, view);
         var now = app.Clock.GetUtcNow();
         Assert.Equal(Balance.Sum(replayed, now), Balance.Sum(view, now));
         Assert.True(Balance.Sum(replayed, now).IsConsistent);

@@ -50,7 +50,7 @@ public sealed class ConcurrencyTests(CreditsAppFixture fixture) : IClassFixture<
 
     private async Task OpenWarmUpAccount(string account)
     {
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 100);
     }
 
@@ -64,7 +64,7 @@ public sealed class ConcurrencyTests(CreditsAppFixture fixture) : IClassFixture<
     public async Task Two_hundred_concurrent_reserves_of_10_on_500_credits_give_exactly_50_holds_and_150_refusals()
     {
         const string account = "burst";
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 500, grantId: "g");
         var client = App.ClientWith(await App.CreateKeyAsync(["ledger:write", "ledger:read"]));
         await OpenWarmUpAccount("burst-warm-up");
@@ -112,7 +112,7 @@ public sealed class ConcurrencyTests(CreditsAppFixture fixture) : IClassFixture<
     {
         const string account = "race";
         const int rounds = 12, eachKind = 12;
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 10_000, grantId: "g");
         var client = App.ClientWith(await App.CreateKeyAsync(["ledger:write", "ledger:read"]));
         var winners = new List<string>();
@@ -160,7 +160,7 @@ public sealed class ConcurrencyTests(CreditsAppFixture fixture) : IClassFixture<
             {
                 Assert.Equal(409, a.Status);
                 Assert.Equal($"/problems/{loserCode}", a.Body.GetProperty("type").GetString());
-                Assert.Equal(status, a.Body.GetProperty("status").GetString());
+                Assert.Equal(status, a.Body.GetProperty("state").GetString()); // the winner's state
             });
 
             var resolutions = (await App.StreamAsync(account))
@@ -180,7 +180,7 @@ public sealed class ConcurrencyTests(CreditsAppFixture fixture) : IClassFixture<
     {
         const string account = "two-nodes";
         const long granted = 10_000;
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, granted, grantId: "g");
         var key = await App.CreateKeyAsync(["ledger:write", "ledger:read"]);
         await using var other = App.StartAnotherNode();
@@ -224,7 +224,7 @@ public sealed class ConcurrencyTests(CreditsAppFixture fixture) : IClassFixture<
     {
         const string account = "clients";
         const int clients = 32, pairs = 10;
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 100_000, grantId: "g");
         var keys = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => App.CreateKeyAsync(["ledger:write", "ledger:read"])));
 

@@ -14,7 +14,7 @@ public sealed class DrainOrderTests(CreditsAppFixture fixture) : IClassFixture<C
     public async Task Holds_commits_and_usage_draw_by_priority_then_expiry_then_age_then_id()
     {
         const string account = "drain";
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         var t0 = App.Clock.GetUtcNow();
         await App.GrantAsync(account, 100, source: "purchase", grantId: "purchase");                            // 50
         await App.GrantAsync(account, 50, source: "promo", expiresAt: t0.AddDays(10), grantId: "promo-late");   // 10
@@ -66,7 +66,7 @@ public sealed class DrainOrderTests(CreditsAppFixture fixture) : IClassFixture<C
         for (var attempt = 0; attempt < 5 && !readBeforeTimers; attempt++)
         {
             account = $"stale-{attempt}";
-            await App.OpenAccountAsync(account, "starter");
+            await App.OpenAccountAsync(account, CreditsKit.Plan);
             CreditsKit.KeepInStepWithRealTime(App); // the timers are then due ahead of the wall clock too
             t0 = App.Clock.GetUtcNow();
             await App.GrantAsync(account, 100, source: "promo", expiresAt: t0.AddHours(1), grantId: "short");

@@ -17,7 +17,7 @@ public sealed class VoidGrantTests(CreditsAppFixture fixture) : IClassFixture<Cr
     public async Task Voiding_after_partial_consumption_voids_the_unheld_remainder_and_later_the_released_held_part()
     {
         const string account = "void";
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 500, source: "manual", grantId: "g");      // priority 40: spent first
         await App.GrantAsync(account, 100, source: "purchase", grantId: "other"); // priority 50
         await (await Client.PostJson($"/v1/accounts/{account}/usage", new { amount = 100 })).ShouldBe(201);

@@ -13,7 +13,7 @@ namespace Ledger.Api.Tests.Http;
 /// compared with <c>{TestFile}.{name}.verified.json</c> next to the test's source file; on a mismatch (or when no
 /// verified file exists yet) <c>{TestFile}.{name}.received.json</c> is written beside it and the test fails. Accept a
 /// change by renaming the received file to verified. GUIDs (UUIDv7 included, with or without dashes) become
-/// <c>Guid_1</c>, <c>Guid_2</c>, ... and ISO-8601 instants <c>DateTimeOffset_1</c>, ... numbered by first
+/// <c>Guid_1</c>, <c>Guid_2</c>, ... and ISO-8601 instants (extended or basic format) <c>DateTimeOffset_1</c>, ... numbered by first
 /// appearance, so equal values stay visibly equal.
 /// </summary>
 public static partial class Approvals
@@ -21,7 +21,8 @@ public static partial class Approvals
     [GeneratedRegex(@"(?<![0-9a-fA-F-])[0-9a-fA-F]{8}(-?)[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{12}(?![0-9a-fA-F-])")]
     private static partial Regex GuidPattern();
 
-    [GeneratedRegex(@"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?\b")]
+    // Extended (2025-11-23T09:01:02.123+00:00) and basic (20251123T090102Z, as in generated ids like plan:20251123T090102) forms.
+    [GeneratedRegex(@"\b(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?|\d{8}T\d{6}(\.\d{1,9})?Z?)\b")]
     private static partial Regex InstantPattern();
 
     private static readonly JsonSerializerOptions Indented = new()

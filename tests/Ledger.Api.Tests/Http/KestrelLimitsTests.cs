@@ -115,9 +115,7 @@ public sealed class KestrelLimitsTests(KestrelApp fixture) : IClassFixture<Kestr
         await response.ShouldBeProblem(413, "payload-too-large");
     }
 
-    [Fact(Skip = "bug: over Kestrel, POST .../commit with no body and no Content-Length (as curl -X POST sends it) is 400 " +
-                 "malformed-request: src/Ledger.Api/Http/JsonBodyGuard.cs parses the empty body when ContentLength is null",
-        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    [Fact]
     public async Task A_commit_sent_with_no_body_and_no_Content_Length_commits_everything_held()
     {
         var id = await OpenAccount();

@@ -392,11 +392,7 @@ public sealed class IdempotencyTests(IdempotencyApp fixture) : IClassFixture<Ide
         (await Events(id, "reservation_committed")).ShouldBe(1);
     }
 
-    [Fact(Skip = "bug: after IdempotencyRecord.Retention (48 h) src/Ledger.Api/Idempotency/IdempotencyMiddleware.cs treats the key as new, " +
-                 "but the expired row is never deleted, so the write path's session.Insert(record) collides: " +
-                 "src/Ledger.Api/Accounts/AccountCommandProcessor.cs FinishAlone rolls the new write back and answers the stale reply " +
-                 "(or 422 idempotency-key-reused when the body differs), so the key can never be used again",
-        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    [Fact]
     public async Task After_the_retention_a_key_may_be_used_for_a_new_request()
     {
         var id = await FundedAccount("idem-expired");
@@ -413,10 +409,7 @@ public sealed class IdempotencyTests(IdempotencyApp fixture) : IClassFixture<Ide
         (await LedgerTotals.Of(App, id)).Consumed.ShouldBe(before.Consumed + 4);
     }
 
-    [Fact(Skip = "bug: after IdempotencyRecord.Retention (48 h) the same Idempotency-Key on POST /v1/admin/api-keys is a 500: " +
-                 "the middleware lets it through as new and src/Ledger.Api/Auth/ApiKeyEndpoints.cs Create session.Insert(scope.Record(...)) " +
-                 "throws DocumentAlreadyExistsException on the expired row, which nothing catches",
-        SkipWhen = nameof(KnownBugs.Hidden), SkipType = typeof(KnownBugs))]
+    [Fact]
     public async Task After_the_retention_creating_a_key_under_an_old_Idempotency_Key_is_not_a_500()
     {
         var admin = App.Admin();

@@ -16,7 +16,7 @@ public sealed class RefundTests(CreditsAppFixture fixture) : IClassFixture<Credi
     public async Task Refunds_of_a_commit_go_back_to_its_blocks_up_to_what_it_consumed_then_422()
     {
         const string account = "refund";
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 100, source: "promo", grantId: "cheap");
         await App.GrantAsync(account, 1000, source: "purchase", grantId: "dear");
         await (await Client.PostJson($"/v1/accounts/{account}/reservations", new { reservationId = "r1", amount = 300 })).ShouldBe(201);
@@ -60,7 +60,7 @@ public sealed class RefundTests(CreditsAppFixture fixture) : IClassFixture<Credi
     public async Task Refunds_of_usage_are_bounded_and_unknown_or_pending_sources_are_refused()
     {
         const string account = "refund-usage";
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 500, grantId: "g");
         await (await Client.PostJson($"/v1/accounts/{account}/usage", new { usageId = "u1", amount = 80 })).ShouldBe(201);
         await (await Client.PostJson($"/v1/accounts/{account}/reservations", new { reservationId = "pending", amount = 50 })).ShouldBe(201);
@@ -82,7 +82,7 @@ public sealed class RefundTests(CreditsAppFixture fixture) : IClassFixture<Credi
     public async Task A_refund_to_a_block_that_has_expired_is_recorded_and_expires_at_once()
     {
         const string account = "refund-dead";
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         CreditsKit.KeepInStepWithRealTime(App);
         var t0 = App.Clock.GetUtcNow();
         await App.GrantAsync(account, 100, source: "promo", expiresAt: t0.AddHours(1), grantId: "soon");

@@ -13,7 +13,7 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
 
     private async Task Account(string id, params (string GrantId, long Amount)[] grants)
     {
-        await App.OpenAccountAsync(id, "starter");
+        await App.OpenAccountAsync(id, CreditsKit.Plan);
         foreach (var (grantId, amount) in grants) await App.GrantAsync(id, amount, grantId: grantId);
     }
 
@@ -65,7 +65,7 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
     [Fact]
     public async Task A_commit_above_the_hold_draws_the_excess_from_free_credits_in_drain_order()
     {
-        await App.OpenAccountAsync("above", "starter");
+        await App.OpenAccountAsync("above", CreditsKit.Plan);
         await App.GrantAsync("above", 100, source: "promo", grantId: "promo");     // priority 10: spent first
         await App.GrantAsync("above", 1000, source: "purchase", grantId: "bought"); // priority 50
 
@@ -141,7 +141,7 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
         Assert.Equal(released.GetRawText(), again.GetRawText());
 
         var commit = await (await Commit("release", "r1", new { amount = 10 })).ShouldBeProblem(409, "reservation-released");
-        Assert.Equal("released", commit.GetProperty("status").GetString());
+        Assert.Equal("released", commit.GetProperty("state").GetString());
         await (await Release("release", "r1", "another reason")).ShouldBeProblem(409, "reservation-released");
         await (await Extend("release", "r1", 60)).ShouldBeProblem(409, "reservation-released");
 
@@ -215,7 +215,7 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
         Assert.DoesNotContain(written, e => e.Type == "reservation_expired" && e.Data.GetProperty("reservationId").GetString() == rid);
 
         var commit = await (await Commit("expire", rid, new { amount = 200 })).ShouldBeProblem(409, "reservation-expired");
-        Assert.Equal("expired", commit.GetProperty("status").GetString());
+        Assert.Equal("expired", commit.GetProperty("state").GetString());
         await (await Release("expire", rid)).ShouldBeProblem(409, "reservation-expired");
         await (await Extend("expire", rid, 600)).ShouldBeProblem(409, "reservation-expired");
         Assert.Equal(written.Count, (await App.StreamAsync("expire")).Count); // refusals write nothing
@@ -246,7 +246,7 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
 
         var otherAmount = await (await Commit("repeat", "r1", new { amount = 70, receiptId = "rcpt-9" }))
             .ShouldBeProblem(409, "reservation-committed");
-        Assert.Equal("committed", otherAmount.GetProperty("status").GetString());
+        Assert.Equal("committed", otherAmount.GetProperty("state").GetString());
         await (await Commit("repeat", "r1", new { amount = 60, receiptId = "rcpt-other" })).ShouldBeProblem(409, "reservation-committed");
         await (await Release("repeat", "r1")).ShouldBeProblem(409, "reservation-committed");
 
@@ -283,7 +283,7 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
         Assert.Single(await App.StreamAsync("reuse"), e => e.Type == "credits_reserved");
     }
 
-    [Fact(Skip = "bug: Reserve.Compare (src/Ledger.Domain/Reservations/Reserve.cs:29) ignores ttlSeconds; the same id with another ttl is replayed as 200 instead of 409 id-conflict naming ttlSeconds")]
+    [Fact]
     public async Task Reusing_a_reservation_id_with_another_ttl_is_409_id_conflict_naming_ttlSeconds()
     {
         await Account("reuse-ttl", ("g1", 1000));
@@ -292,6 +292,14 @@ public sealed class ReservationLifecycleTests(CreditsAppFixture fixture) : IClas
         var problem = await (await Client.PostJson("/v1/accounts/reuse-ttl/reservations", new { reservationId = "r1", amount = 100, ttlSeconds = 3600 }))
             .ShouldBeProblem(409, "id-conflict");
         Assert.Equal(["ttlSeconds"], problem.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+
+        // an extend changes the hold's ttl, not what the reserve request was: its retry still replays
+        await (await Extend("reuse-ttl", "r1", 600)).ShouldBe(200);
+        var replay = await (await Client.PostJson("/v1/accounts/reuse-ttl/reservations", new { reservationId = "r1", amount = 100, ttlSeconds = 60 })).ShouldBe(200);
+        Assert.Equal(600, replay.GetProperty("reservation").GetProperty("ttlSeconds").GetInt32());
+        await (await Client.PostJson("/v1/accounts/reuse-ttl/reservations", new { reservationId = "r1", amount = 100 })) // default 300
+            .ShouldBeProblem(409, "id-conflict");
+        Assert.Single(await App.StreamAsync("reuse-ttl"), e => e.Type == "credits_reserved");
     }
 
     [Fact]

@@ -207,6 +207,12 @@ public sealed class StripeMappingTests(StripeAppFixture fixture) : IClassFixture
         var answer = await App.DeliverAsync(e).Applied("ignored");
         Assert.Contains("no effect", answer.GetProperty("detail").GetString());
         Assert.Equal("ignored", (await App.RecordAsync(e.Id))!.Status);
+
+        // An account id no account can have, and an event that names nothing to find one by: failed, listed, replayable.
+        var invalid = Purchase("not a valid id!", "pack_500", NewId("pi"), App.Now());
+        Assert.Contains("not a valid account id", (await App.DeliverAsync(invalid).Applied("failed")).GetProperty("detail").GetString());
+        var nameless = Event("invoice.paid", Invoice(NewId("in"), "", NewId("sub"), 4900, "paid", created: App.Now()), App.Now());
+        await App.DeliverAsync(nameless).Applied("failed");
     }
 
     [Fact]

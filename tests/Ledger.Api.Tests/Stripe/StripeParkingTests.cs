@@ -52,7 +52,7 @@ public sealed class StripeParkingTests(StripeAppFixture fixture) : IClassFixture
         // Applied events cannot be replayed again; redeliveries stay duplicates.
         var again = await Admin.PostJson($"/v1/admin/stripe-events/{e.Id}/replay", new { });
         var problem = await again.ShouldBeProblem(409, "stripe-event-not-replayable");
-        Assert.Equal("processed", problem.GetProperty("status").GetString());
+        Assert.Equal("processed", problem.GetProperty("eventStatus").GetString());
         await App.DeliverAsync(e).Applied("processed", duplicate: true);
         Assert.Equal(1500, (await LedgerTotals.Of(App, account)).Granted);
         await (await Admin.PostJson("/v1/admin/stripe-events/evt_nope/replay", new { })).ShouldBeProblem(404, "stripe-event-not-found");

@@ -27,7 +27,8 @@ public sealed class StripeStandIn : IAsyncDisposable
         After,
     }
 
-    public sealed record Request(DateTimeOffset At, string Method, string Path, string? IdempotencyKey, IReadOnlyDictionary<string, string> Form, int Status);
+    public sealed record Request(
+        DateTimeOffset At, string Method, string Path, string? IdempotencyKey, IReadOnlyDictionary<string, string> Form, int Status, bool Replayed);
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Request> _requests = new();
@@ -106,7 +107,7 @@ public sealed class StripeStandIn : IAsyncDisposable
             }
             if (fail) answer = (500, Error("api_error", null, "An unknown error occurred after the request was processed (stand-in)."));
         }
-        _requests.Enqueue(new Request(DateTimeOffset.UtcNow, context.Request.Method, context.Request.Path, key, form, answer.Status));
+        _requests.Enqueue(new Request(DateTimeOffset.UtcNow, context.Request.Method, context.Request.Path, key, form, answer.Status, replayed));
         context.Response.StatusCode = answer.Status;
         context.Response.ContentType = "application/json";
         context.Response.Headers["Request-Id"] = $"req_{Guid.NewGuid():N}";

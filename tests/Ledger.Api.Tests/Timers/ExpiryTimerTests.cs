@@ -16,7 +16,7 @@ public sealed class ExpiryTimerTests(PostgresServer server) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = await LedgerApp.StartAsync(server, "timers");
+        _app = await CreditsKit.StartAppAsync(server, "timers");
         CreditsKit.KeepInStepWithRealTime(_app);
     }
 
@@ -27,7 +27,7 @@ public sealed class ExpiryTimerTests(PostgresServer server) : IAsyncLifetime
     {
         const string account = "hold-timer";
         var client = _app.Admin();
-        await _app.OpenAccountAsync(account, "starter");
+        await _app.OpenAccountAsync(account, CreditsKit.Plan);
         await _app.GrantAsync(account, 100, grantId: "g");
         CreditsKit.KeepInStepWithRealTime(_app);
 
@@ -59,9 +59,9 @@ public sealed class ExpiryTimerTests(PostgresServer server) : IAsyncLifetime
     {
         const string account = "grant-timer";
         var client = _app.Admin();
-        await _app.OpenAccountAsync(account, "starter");
+        await _app.OpenAccountAsync(account, CreditsKit.Plan);
         CreditsKit.KeepInStepWithRealTime(_app);
-        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(4); // time enough to spend and hold some of it first
         await _app.GrantAsync(account, 100, source: "promo", expiresAt: expiresAt, grantId: "promo"); // spent first
         await _app.GrantAsync(account, 50, source: "purchase", grantId: "bought");
         await (await client.PostJson($"/v1/accounts/{account}/usage", new { amount = 30 })).ShouldBe(201);

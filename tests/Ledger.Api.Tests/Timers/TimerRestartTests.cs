@@ -15,15 +15,15 @@ public sealed class TimerRestartTests(PostgresServer server)
         string connectionString;
         int writtenBefore;
 
-        var first = await LedgerApp.StartAsync(server, "timers-restart");
+        var first = await CreditsKit.StartAppAsync(server, "timers-restart");
         try
         {
             connectionString = first.ConnectionString;
-            await first.OpenAccountAsync(account, "starter");
+            await first.OpenAccountAsync(account, CreditsKit.Plan);
             await first.GrantAsync(account, 100, grantId: "g");
             CreditsKit.KeepInStepWithRealTime(first);
             var reserved = await (await first.Admin().PostJson($"/v1/accounts/{account}/reservations",
-                new { reservationId = "r1", amount = 60, ttlSeconds = 5 })).ShouldBe(201);
+                new { reservationId = "r1", amount = 60, ttlSeconds = 10 })).ShouldBe(201); // time enough to stop first
             expiresAt = reserved.GetProperty("reservation").GetProperty("expiresAt").GetDateTimeOffset();
         }
         finally
@@ -36,7 +36,7 @@ public sealed class TimerRestartTests(PostgresServer server)
         Assert.DoesNotContain(stream, e => e.Type == "reservation_expired");
         writtenBefore = stream.Count;
 
-        await using var second = await LedgerApp.StartAsync(server, connectionString: connectionString);
+        await using var second = await CreditsKit.StartAppAsync(server, connectionString: connectionString);
         var expired = await CreditsKit.WaitForEventAsync(second, account, "reservation_expired");
         Assert.Equal("r1", expired.Data.GetProperty("reservationId").GetString());
         Assert.Equal(expiresAt, expired.Data.GetProperty("expiredAt").GetDateTimeOffset());

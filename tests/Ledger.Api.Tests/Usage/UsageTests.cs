@@ -14,7 +14,7 @@ public sealed class UsageTests(CreditsAppFixture fixture) : IClassFixture<Credit
     public async Task Usage_deducts_at_once_is_402_beyond_available_and_replays_or_conflicts_by_id()
     {
         const string account = "usage";
-        await App.OpenAccountAsync(account, "starter");
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
         await App.GrantAsync(account, 300, grantId: "g");
         await (await Client.PostJson($"/v1/accounts/{account}/reservations", new { amount = 100 })).ShouldBe(201);
 

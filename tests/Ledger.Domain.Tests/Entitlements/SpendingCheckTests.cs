@@ -36,6 +36,16 @@ public class SpendingCheckTests
             .Then(Used("u1", 2_000_000, [D("g1", 2_000_000)], Sec(1), "anything"));
 
     [Fact]
+    public void Without_plan_terms_ai_is_still_off_during_grace()
+    {
+        // StartGrace releases the ai holds whatever the plan; a new ai spend must not come back in through unknown terms.
+        var spec = Given(Opened(), Granted("g1", 100), GraceBegan(Day(1))).On(null)
+            .When(Do.Reserve("r1", 10, feature: Ai), Day(2)).ThenRejected(RejectionCodes.FeatureDisabled);
+        spec.Rejection.Detail.ShouldContain("grace");
+        spec.When(Do.Use("u1", 10, Sync), Day(2)).Then(Used("u1", 10, [D("g1", 10)], Day(2), Sync));
+    }
+
+    [Fact]
     public void Ai_during_grace_is_disabled_but_a_feature_the_plan_lacks_says_so() =>
         On(Free, GraceBegan(Day(1))).When(Do.Use("u1", 10, Ai), Day(2)).ThenRejected(RejectionCodes.FeatureDisabled)
             .Rejection.Detail.ShouldContain("not part of the 'free' plan");

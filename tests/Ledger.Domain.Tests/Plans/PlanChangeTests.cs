@@ -36,6 +36,29 @@ public class PlanChangeTests
     }
 
     [Fact]
+    public void The_proration_is_exact_where_it_comes_out_whole()
+    {
+        // February: 28 days. 84 × 17/28 = 51 exactly (floating point gives 50.999…, floored to 50).
+        var basicPlus = Basic with { Id = "basic-plus", Allowance = 184 };
+        var at = Feb1.AddDays(11);
+        Given(OpenedOn(Basic, Feb1), PeriodBegan(Basic, Feb1), AllowanceGranted(Basic, Feb1)).On(Basic)
+            .When(Admin.ChangePlan(Basic, basicPlus), at)
+            .Then(PlanMoved(Basic, basicPlus, at), ProrationGranted(Basic, basicPlus, 51, Feb1, at));
+    }
+
+    [Theory]
+    [InlineData(84, 408, 51)] // × 408/672 hours left of February
+    [InlineData(112, 366, 61)]
+    [InlineData(168, 204, 51)]
+    [InlineData(84, 407, 50)] // 50.875
+    public void The_proration_is_floor_of_the_exact_product(long difference, int hoursLeft, long expected)
+    {
+        var account = Account.Replay([OpenedOn(Basic, Feb1), PeriodBegan(Basic, Feb1)])!;
+        Admin.ChangePlan(Basic, Basic with { Id = "more", Allowance = Basic.Allowance + difference })
+            .Prorated(account, Mar1.AddHours(-hoursLeft)).ShouldBe(expected);
+    }
+
+    [Fact]
     public void A_proration_that_rounds_to_nothing_grants_nothing()
     {
         var at = Feb1.AddTicks(-1);

@@ -78,8 +78,16 @@ public class ReserveTests : ThreeBlocks
     [Fact]
     public void The_same_reservation_again_is_a_replay_even_after_it_resolved()
     {
-        WithHold().When(Do.Reserve("r1", 60, ttl: 999), Sec(1)).ThenReplayed();
+        WithHold().When(Do.Reserve("r1", 60), Sec(1)).ThenReplayed();
         WithHold(Released("r1", [D("promo", 30), D("plan", 30)], Sec(2))).When(Do.Reserve("r1", 60), Sec(3)).ThenReplayed();
+        WithHold(Extended("r1", 900, Sec(2))).When(Do.Reserve("r1", 60), Sec(3)).ThenReplayed(); // the ttl asked for, not the extended one
+    }
+
+    [Fact]
+    public void The_same_reservation_id_with_another_ttl_is_an_id_conflict()
+    {
+        var spec = WithHold().When(Do.Reserve("r1", 60, ttl: 999), Sec(1)).ThenRejected(RejectionCodes.IdConflict);
+        ((IEnumerable<string>)spec.Rejection.Extensions!["fields"]!).ShouldBe(["ttlSeconds"]);
     }
 
     [Fact]
@@ -201,7 +209,7 @@ public class CommitTests : ThreeBlocks
     {
         var committed = Committed("r1", 40, [D("promo", 30), D("plan", 10)], [D("plan", 20)], Sec(10), receipt: "x");
         WithHold(committed).When(Do.Commit("r1", 41, "x"), Sec(20)).ThenRejected(RejectionCodes.ReservationCommitted)
-            .Rejection.Extensions!["status"].ShouldBe("committed");
+            .Rejection.Extensions!["state"].ShouldBe("committed");
         WithHold(committed).When(Do.Commit("r1", 40, "y"), Sec(20)).ThenRejected(RejectionCodes.ReservationCommitted);
         WithHold(committed).When(Do.Release("r1"), Sec(20)).ThenRejected(RejectionCodes.ReservationCommitted);
         WithHold(committed).When(Do.Extend("r1", 60), Sec(20)).ThenRejected(RejectionCodes.ReservationCommitted);
@@ -242,7 +250,7 @@ public class ReleaseTests : ThreeBlocks
         var spec = WithHold(Released("r1", [D("promo", 30), D("plan", 30)], Sec(10)))
             .When(Do.Commit("r1", 10), Sec(20))
             .ThenRejected(RejectionCodes.ReservationReleased);
-        spec.Rejection.Extensions!["status"].ShouldBe("released");
+        spec.Rejection.Extensions!["state"].ShouldBe("released");
         spec.When(Do.Extend("r1", 60), Sec(20)).ThenRejected(RejectionCodes.ReservationReleased);
     }
 }
@@ -253,7 +261,7 @@ public class HoldExpiryTests : ThreeBlocks
     public void A_commit_after_the_ttl_is_refused_as_expired_even_before_ReservationExpired_is_written()
     {
         var spec = WithHold().When(Do.Commit("r1", 10), Sec(300)).ThenRejected(RejectionCodes.ReservationExpired);
-        spec.Rejection.Extensions!["status"].ShouldBe("expired");
+        spec.Rejection.Extensions!["state"].ShouldBe("expired");
         spec.State.Holds.ShouldContainKey("r1"); // rejected: even time's events are not written
     }
 

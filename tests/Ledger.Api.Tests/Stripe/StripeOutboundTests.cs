@@ -1,0 +1,178 @@
+using System.Net.Http.Json;
+using Ledger.Api.Stripe;
+using Ledger.Api.Tests.Balances;
+using Ledger.Api.Tests.Http;
+using Ledger.Api.Tests.Infrastructure;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+using static Ledger.Api.Tests.Stripe.StripeFixtures;
+
+namespace Ledger.Api.Tests.Stripe;
+
+/// <summary>
+/// Calls to Stripe go through Stripe.net to the configured API base (here a local stand-in that fails on demand):
+/// checkout sessions for credit packs, and billed overage as meter events through the durable outbox, retried
+/// until Stripe has each identifier exactly once.
+/// </summary>
+public sealed class StripeOutboundTests(StripeAppFixture fixture) : IClassFixture<StripeAppFixture>
+{
+    private LedgerApp App => fixture.App;
+    private StripeStandIn Stripe => fixture.Stripe;
+    private HttpClient Admin { get; } = fixture.App.Admin();
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static object Checkout(string pack) =>
+        new { pack, successUrl = "https://app.example.com/ok?session={CHECKOUT_SESSION_ID}", cancelUrl = "https://app.example.com/cancel" };
+
+    [Fact]
+    public async Task A_checkout_session_is_created_through_stripe_for_the_pack_with_the_account_in_its_metadata()
+    {
+        var account = Raw.NewAccountId("co");
+        await App.OpenAccountAsync(account);
+        var writer = App.ClientWith(await App.CreateKeyAsync(["ledger:write"]));
+
+        var created = await (await writer.PostJson($"/v1/accounts/{account}/checkout-sessions", Checkout("pack_2000"))).ShouldBe(201);
+        var id = created.GetProperty("id").GetString()!;
+        Assert.StartsWith("cs_test_", id);
+        Assert.Equal($"https://checkout.stripe.com/c/pay/{id}", created.GetProperty("url").GetString());
+        Assert.Equal(7900, created.GetProperty("amountMinor").GetInt64());
+        Assert.Equal(2000, created.GetProperty("credits").GetInt64());
+
+        var sent = Stripe.Requests.Single(r => r.Path == "/v1/checkout/sessions" && r.Form.GetValueOrDefault("client_reference_id") == account);
+        Assert.Equal("payment", sent.Form["mode"]);
+        Assert.Equal("1", sent.Form["line_items[0][quantity]"]);
+        Assert.Equal("7900", sent.Form["line_items[0][price_data][unit_amount]"]);
+        Assert.Equal("usd", sent.Form["line_items[0][price_data][currency]"]);
+        Assert.Equal("2,000 credits", sent.Form["line_items[0][price_data][product_data][name]"]);
+        Assert.Equal(account, sent.Form["metadata[ledger_account_id]"]);
+        Assert.Equal("pack_2000", sent.Form["metadata[ledger_pack]"]);
+        Assert.Equal(account, sent.Form["payment_intent_data[metadata][ledger_account_id]"]);
+        Assert.Equal("https://app.example.com/cancel", sent.Form["cancel_url"]);
+        Assert.NotNull(sent.IdempotencyKey);
+    }
+
+    [Fact]
+    public async Task Unknown_packs_accounts_and_urls_are_refused_before_calling_stripe()
+    {
+        var account = Raw.NewAccountId("co-bad");
+        await App.OpenAccountAsync(account);
+        var before = Stripe.Requests.Count;
+
+        var unknown = await (await Admin.PostJson($"/v1/accounts/{account}/checkout-sessions", Checkout("pack_1"))).ShouldBeProblem(400, "validation");
+        Assert.Contains("pack_500", unknown.GetProperty("errors").GetProperty("pack")[0].GetString());
+        await (await Admin.PostJson($"/v1/accounts/{account}/checkout-sessions", new { pack = "pack_500", successUrl = "ftp://x", cancelUrl = "nope" }))
+            .ShouldBeProblem(400, "validation");
+        await (await Admin.PostJson("/v1/accounts/nobody-here/checkout-sessions", Checkout("pack_500"))).ShouldBeProblem(404, "account-not-found");
+        var reader = App.ClientWith(await App.CreateKeyAsync(["ledger:read"]));
+        Assert.Equal(403, (int)(await reader.PostJson($"/v1/accounts/{account}/checkout-sessions", Checkout("pack_500"))).StatusCode);
+        Assert.Equal(before, Stripe.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_checkout_retried_with_the_same_idempotency_key_gets_the_same_session_and_stripe_errors_are_502()
+    {
+        var account = Raw.NewAccountId("co-idem");
+        await App.OpenAccountAsync(account);
+        var client = App.Admin();
+        client.DefaultRequestHeaders.Add("Idempotency-Key", Guid.NewGuid().ToString());
+
+        Stripe.FailNext(1); // Stripe.net retries it itself, with the same idempotency key
+        var first = await (await client.PostJson($"/v1/accounts/{account}/checkout-sessions", Checkout("pack_500"))).ShouldBe(201);
+        var again = await (await client.PostJson($"/v1/accounts/{account}/checkout-sessions", Checkout("pack_500"))).ShouldBe(201);
+        Assert.Equal(first.GetProperty("id").GetString(), again.GetProperty("id").GetString());
+        var posts = Stripe.Requests.Where(r => r.Form.GetValueOrDefault("client_reference_id") == account).ToList();
+        Assert.Equal([500, 200], posts.Select(p => p.Status));
+        Assert.Single(posts.Select(p => p.IdempotencyKey).Distinct());
+
+        Stripe.FailNext(10);
+        await (await App.Admin().PostJson($"/v1/accounts/{account}/checkout-sessions", Checkout("pack_500"))).ShouldBeProblem(502, "stripe-unavailable");
+        Stripe.FailNext(0);
+    }
+
+    private async Task<(string Account, string Customer)> OverdrawnProAccount(string prefix, long overage)
+    {
+        var customer = NewId("cus");
+        var account = Raw.NewAccountId(prefix);
+        (await Admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = "pro", stripeCustomerId = customer }, Ct)).EnsureSuccessStatusCode();
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 100_000 })).ShouldBe(201);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = overage })).ShouldBe(201);
+        return (account, customer);
+    }
+
+    private async Task<StripeMeterReport> SentReport(string account)
+    {
+        var store = App.Services.GetRequiredService<IDocumentStore>();
+        for (var i = 0; i < 300; i++)
+        {
+            await using (var session = store.QuerySession())
+            {
+                var report = (await session.Query<StripeMeterReport>().Where(r => r.AccountId == account).ToListAsync(Ct)).SingleOrDefault();
+                if (report is { Status: "sent" or "already-recorded" }) return report;
+            }
+            await Task.Delay(100, Ct);
+        }
+        throw new TimeoutException($"no meter event was sent for {account}");
+    }
+
+    [Fact]
+    public async Task Overage_is_reported_as_a_meter_event_retried_through_failures_and_accepted_once()
+    {
+        Stripe.FailNext(3); // down for three attempts
+        var (account, customer) = await OverdrawnProAccount("meter", 600);
+
+        var report = await SentReport(account);
+        Assert.Equal("sent", report.Status);
+        Assert.Equal(4, report.Attempts);
+        var posts = Stripe.Requests.Where(r => r.Path == "/v1/billing/meter_events" && r.Form.GetValueOrDefault("identifier") == report.Id).ToList();
+        Assert.Equal([500, 500, 500, 200], posts.Select(p => p.Status));
+        Assert.All(posts, p => Assert.Equal(report.Id, p.IdempotencyKey));
+        var accepted = Stripe.MeterEvents[report.Id];
+        Assert.Equal("ledger_overage", accepted["event_name"]);
+        Assert.Equal(customer, accepted["payload[stripe_customer_id]"]);
+        Assert.Equal("600", accepted["payload[value]"]);
+        Assert.StartsWith($"ledger:{account}:", report.Id);
+        Assert.Equal(600, (await (await Admin.GetAsync($"/v1/accounts/{account}/balance", Ct)).ShouldBe(200)).GetProperty("overage").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_lost_answer_is_retried_and_stripe_keeps_the_meter_event_once()
+    {
+        Stripe.FailNext(1, StripeStandIn.Failure.After); // Stripe records it, the answer is lost
+        var (account, _) = await OverdrawnProAccount("meter-lost", 250);
+
+        var report = await SentReport(account);
+        var posts = Stripe.Requests.Where(r => r.Path == "/v1/billing/meter_events" && r.Form.GetValueOrDefault("identifier") == report.Id).ToList();
+        Assert.Equal([500, 200], posts.Select(p => p.Status));
+        Assert.Single(Stripe.MeterEvents.Keys, k => k == report.Id);
+
+        // Delivered again later (at-least-once after a crash): the identifier keeps it single at Stripe, whatever the path.
+        var bus = App.Services.GetRequiredService<Wolverine.IMessageBus>();
+        await using (var session = App.Services.GetRequiredService<IDocumentStore>().LightweightSession())
+        {
+            session.Delete<StripeMeterReport>(report.Id);
+            await session.SaveChangesAsync(Ct);
+        }
+        await bus.InvokeAsync(new ReportOverage(report.Id, account, 250, report.OccurredAt, null), Ct);
+        Assert.Single(Stripe.MeterEvents.Keys, k => k == report.Id);
+        posts = Stripe.Requests.Where(r => r.Path == "/v1/billing/meter_events" && r.Form.GetValueOrDefault("identifier") == report.Id).ToList();
+        Assert.Equal([(500, false), (200, true), (200, true)], posts.Select(p => (p.Status, p.Replayed)));
+    }
+
+    [Fact]
+    public async Task Only_invoice_overage_plans_are_metered()
+    {
+        var account = Raw.NewAccountId("unmetered");
+        (await Admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = "unlimited", stripeCustomerId = NewId("cus") }, Ct)).EnsureSuccessStatusCode();
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 10 })).ShouldBe(201);
+        // a metered account overdrawn after it proves the outbox has drained past this one
+        var (metered, _) = await OverdrawnProAccount("metered-after", 5);
+        await SentReport(metered);
+        Assert.DoesNotContain(Stripe.MeterEvents.Keys, k => k.Contains(account, StringComparison.Ordinal));
+    }
+}
