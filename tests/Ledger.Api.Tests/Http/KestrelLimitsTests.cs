@@ -86,6 +86,8 @@ public sealed class KestrelLimitsTests(KestrelApp fixture) : IClassFixture<Kestr
         var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/accounts/{id}/reservations") { Content = new ChunkedJson(2 * 1024 * 1024) };
         request.Content.Headers.ContentType = new("application/json");
         request.Headers.TransferEncodingChunked = true;
+        // Kestrel closes the connection after refusing a body mid-stream; keep it out of the shared pool.
+        request.Headers.ConnectionClose = true;
 
         var response = await fixture.Admin.SendAsync(request, Ct);
 
