@@ -1,6 +1,5 @@
 using System.Globalization;
 using Ledger.Api.Http;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Ledger.Api.Guards;
 
@@ -9,13 +8,6 @@ public static class GuardProblems
 {
     public const string RateLimited = "rate-limited";
     public const string AuthThrottled = "auth-throttled";
-
-    /// <summary>Titles used until the codes are in <see cref="Problems.Catalog"/> (which then wins).</summary>
-    private static readonly Dictionary<string, string> Titles = new()
-    {
-        [RateLimited] = "Too many requests",
-        [AuthThrottled] = "Too many failed authentication attempts",
-    };
 
     /// <summary>
     /// IETF draft "RateLimit header fields for HTTP" (the DESIGN names): the limit of the window, what is left of it,
@@ -33,15 +25,6 @@ public static class GuardProblems
     public static Task Write(HttpContext context, string code, string detail, int retryAfterSeconds)
     {
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        var title = Problems.Catalog.TryGetValue(code, out var known) ? known.Title : Titles[code];
-        var problem = new ProblemDetails
-        {
-            Type = Problems.TypeFor(code),
-            Title = title,
-            Status = StatusCodes.Status429TooManyRequests,
-            Detail = detail,
-        };
-        problem.Extensions["retryAfterSeconds"] = retryAfterSeconds;
-        return Problems.AsResult(problem).ExecuteAsync(context);
+        return Problems.Write(context, code, detail, new Dictionary<string, object?> { ["retryAfterSeconds"] = retryAfterSeconds });
     }
 }

@@ -31,8 +31,14 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
         request.EnableBuffering();
         try
         {
-            using (var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted))
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, context.RequestAborted);
+            var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+            // Only an escape can put U+0000 or a lone surrogate into a JSON string, so bodies without
+            // one skip the document walk and are read once, typed.
+            if (bodyType is null || body.Span.IndexOf("\\u"u8) >= 0)
             {
+                using var document = JsonDocument.Parse(body);
                 if (NulCharacterAt(document.RootElement, "") is { } field)
                 {
                     await Problems.Write(context, "validation", "Strings may not contain the NUL character (\\u0000).",
@@ -40,9 +46,7 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
                     return;
                 }
             }
-            request.Body.Position = 0;
-            if (bodyType is not null)
-                await JsonSerializer.DeserializeAsync(request.Body, bodyType, _options, context.RequestAborted);
+            if (bodyType is not null) JsonSerializer.Deserialize(body.Span, bodyType, _options);
         }
         catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
         {

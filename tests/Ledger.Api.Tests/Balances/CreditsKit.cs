@@ -147,19 +147,15 @@ public static class CreditsKit
     public static async Task<StoredEvent> WaitForEventAsync(
         LedgerApp app, string accountId, string type, Func<StoredEvent, bool>? match = null, TimeSpan? patience = null)
     {
-        var deadline = DateTimeOffset.UtcNow + (patience ?? TimeSpan.FromSeconds(30));
-        List<StoredEvent> events;
-        while (true)
-        {
-            KeepInStepWithRealTime(app);
-            events = await StreamAsync(app.ConnectionString, accountId);
-            var found = events.FirstOrDefault(e => e.Type == type && (match?.Invoke(e) ?? true));
-            if (found is not null) return found;
-            if (DateTimeOffset.UtcNow > deadline) break;
-            await Task.Delay(100, Token);
-        }
-        Assert.Fail($"no {type} event on {accountId} within {patience ?? TimeSpan.FromSeconds(30)}; stream:\n{string.Join("\n", events)}");
-        return null!;
+        List<StoredEvent> events = [];
+        return await Eventually.Until(async () =>
+            {
+                KeepInStepWithRealTime(app);
+                events = await StreamAsync(app.ConnectionString, accountId);
+                return events.FirstOrDefault(e => e.Type == type && (match?.Invoke(e) ?? true));
+            },
+            patience ?? TimeSpan.FromSeconds(30),
+            () => $"no {type} event on {accountId} within {patience ?? TimeSpan.FromSeconds(30)}; stream:\n{string.Join("\n", events)}");
     }
 
     /// <summary>

@@ -264,16 +264,14 @@ public sealed class IdempotencyTests(IdempotencyApp fixture) : IClassFixture<Ide
     private async Task WaitForALockWaiter(Task pending)
     {
         var database = new NpgsqlConnectionStringBuilder(App.ConnectionString).Database!;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (pending.IsCompleted) Assert.Fail($"the request finished while the stream was locked: {(int)(await (Task<HttpResponseMessage>)pending).StatusCode}");
-            var waiting = await App.Query(
-                "select count(*) as n from pg_stat_activity where datname = @db and wait_event_type = 'Lock'", ("db", database));
-            if ((long)waiting.Single()["n"]! > 0) return;
-            await Task.Delay(20, Ct);
-        }
-        Assert.Fail("the first request never waited for the account's lock");
+        await Eventually.Until<object>(async () =>
+            {
+                if (pending.IsCompleted) Assert.Fail($"the request finished while the stream was locked: {(int)(await (Task<HttpResponseMessage>)pending).StatusCode}");
+                var waiting = await App.Query(
+                    "select count(*) as n from pg_stat_activity where datname = @db and wait_event_type = 'Lock'", ("db", database));
+                return (long)waiting.Single()["n"]! > 0 ? waiting : null;
+            },
+            TimeSpan.FromSeconds(20), () => "the first request never waited for the account's lock");
     }
 
     [Fact]

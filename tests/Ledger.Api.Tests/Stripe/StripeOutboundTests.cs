@@ -103,16 +103,13 @@ public sealed class StripeOutboundTests(StripeAppFixture fixture) : IClassFixtur
     private async Task<StripeMeterReport> SentReport(string account)
     {
         var store = App.Services.GetRequiredService<IDocumentStore>();
-        for (var i = 0; i < 300; i++)
-        {
-            await using (var session = store.QuerySession())
+        return await Eventually.Until(async () =>
             {
+                await using var session = store.QuerySession();
                 var report = (await session.Query<StripeMeterReport>().Where(r => r.AccountId == account).ToListAsync(Ct)).SingleOrDefault();
-                if (report is { Status: "sent" or "already-recorded" }) return report;
-            }
-            await Task.Delay(100, Ct);
-        }
-        throw new TimeoutException($"no meter event was sent for {account}");
+                return report is { Status: "sent" or "already-recorded" } ? report : null;
+            },
+            TimeSpan.FromSeconds(30), () => $"no meter event was sent for {account}");
     }
 
     [Fact]
