@@ -83,7 +83,7 @@ public sealed class KestrelLimitsTests(KestrelApp fixture) : IClassFixture<Kestr
     public async Task A_chunked_body_over_1_MiB_is_413_payload_too_large()
     {
         var id = await OpenAccount();
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/accounts/{id}/reservations") { Content = new ChunkedJson(2 * 1024 * 1024) };
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/accounts/{id}/reservations") { Content = new ChunkedJson(1024 * 1024 + 16 * 1024) };
         request.Content.Headers.ContentType = new("application/json");
         request.Headers.TransferEncodingChunked = true;
         // Kestrel closes the connection after refusing a body mid-stream; keep it out of the shared pool.
@@ -112,9 +112,24 @@ public sealed class KestrelLimitsTests(KestrelApp fixture) : IClassFixture<Kestr
     public async Task A_declared_length_over_1_MiB_is_413_payload_too_large()
     {
         var id = await OpenAccount();
-        var response = await fixture.Admin.Post($"/v1/accounts/{id}/reservations",
-            "{\"amount\":10,\"metadata\":{\"pad\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}");
-        await response.ShouldBeProblem(413, "payload-too-large");
+        // Only the head is sent: the service must refuse on the declared length alone, without reading
+        // (a client streaming the 2 MiB would race the early answer and see a broken pipe).
+        var address = fixture.Admin.BaseAddress!;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port, Ct);
+        await using var stream = tcp.GetStream();
+        var head = $"POST /v1/accounts/{id}/reservations HTTP/1.1\r\nHost: {address.Authority}\r\n" +
+                   $"Authorization: Bearer {LedgerApp.AdminKey}\r\nContent-Type: application/json\r\n" +
+                   $"Content-Length: {2 * 1024 * 1024}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Ct);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync(Ct);
+
+        answer.ShouldStartWith("HTTP/1.1 413", customMessage: answer);
+        answer.ShouldContain("application/problem+json");
+        answer.ShouldContain("/problems/payload-too-large");
+        var balance = await (await fixture.Admin.Get($"/v1/accounts/{id}")).Json();
+        balance.GetProperty("balance").GetProperty("reserved").GetInt64().ShouldBe(0);
     }
 
     [Fact]
