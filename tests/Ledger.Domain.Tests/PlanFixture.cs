@@ -22,10 +22,15 @@ public static class PlanFacts
         VelocityCreditsPerHour: 10_000, VelocityFreezes: false);
 
     public static readonly PlanTerms Pro = new("pro", 100_000, AllowOverage: true, MaxCreditsPerRequest: 100_000, [Ai, Sync, Reports, Webhooks],
-        RolloverMin: 0, RolloverMax: 50_000, VelocityCreditsPerHour: 100_000, VelocityFreezes: false);
+        RolloverMin: 0, RolloverMax: 50_000, VelocityCreditsPerHour: 100_000, VelocityFreezes: false,
+        SettleOverageAtPeriodEnd: OverageSettlement.Invoiced);
 
     public static readonly PlanTerms Payg = new("payg", 0, AllowOverage: true, MaxCreditsPerRequest: 100_000, [Ai, Sync, Reports],
-        VelocityCreditsPerHour: 200_000, VelocityFreezes: true, TrialGrant: 500);
+        VelocityCreditsPerHour: 200_000, VelocityFreezes: true, TrialGrant: 500, SettleOverageAtPeriodEnd: OverageSettlement.Invoiced);
+
+    /// <summary>Fair use: overage allowed and warned, forgiven at the period's end.</summary>
+    public static readonly PlanTerms Unlimited = new("unlimited", 5_000_000, AllowOverage: true, MaxCreditsPerRequest: 1_000_000,
+        [Ai, Sync, Reports, Webhooks], SettleOverageAtPeriodEnd: OverageSettlement.WrittenOff);
 
     /// <summary>A small plan for exact arithmetic: 100 a month, at most 50 a request, rollover of 10 to 30, no alarm.</summary>
     public static readonly PlanTerms Basic = new("basic", 100, AllowOverage: false, MaxCreditsPerRequest: 50, [Ai, Sync, Reports],
@@ -88,6 +93,9 @@ public static class PlanFacts
     public static UsageAnomalyCleared Cleared(DateTimeOffset at, string? reason = "checked") => new(Acc, reason, at);
 
     public static GrantFrozen Frozen(string grantId, DateTimeOffset at, string? reason = "dispute") => new(Acc, grantId, reason, at);
+
+    public static OverageSettled Settled(long amount, OverageSettlement how, DateTimeOffset periodStart) =>
+        new(Acc, amount, how, periodStart, periodStart.AddMonths(1), periodStart.AddMonths(1));
 
     public static GrantUnfrozen Unfrozen(string grantId, DateTimeOffset at, string? reason = "dispute won") => new(Acc, grantId, reason, at);
 

@@ -21,7 +21,13 @@ public sealed record Plan(
         Id, Allowance, AllowsOverage, MaxCreditsPerRequest, Features,
         Rollover.Mode == "carry" ? Rollover.Min ?? 0 : 0,
         Rollover.Mode == "carry" ? Rollover.Max ?? long.MaxValue : 0,
-        Velocity?.CreditsPerHour, Velocity?.Freeze ?? false, TrialGrant, GraceDays);
+        Velocity?.CreditsPerHour, Velocity?.Freeze ?? false, TrialGrant, GraceDays,
+        Overage.Mode switch
+        {
+            "invoice" => Ledger.Domain.Plans.OverageSettlement.Invoiced,
+            "allow" => Ledger.Domain.Plans.OverageSettlement.WrittenOff,
+            _ => null,
+        });
 }
 
 public sealed record CreditPack(string Id, string Name, long Credits, long PriceMinor, string Currency);

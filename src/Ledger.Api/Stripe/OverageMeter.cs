@@ -1,8 +1,7 @@
 using System.Net;
 using Ledger.Api.Accounts;
-using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
-using Ledger.Domain.Credits;
+using Ledger.Domain.Plans;
 using Marten;
 using Stripe;
 using Stripe.Billing;
@@ -15,35 +14,26 @@ using Account = Ledger.Domain.Accounts.Account;
 namespace Ledger.Api.Stripe;
 
 /// <summary>
-/// Billed overage to report to Stripe as a meter event. <see cref="Identifier"/> is
-/// <c>ledger:{account}:{event version}</c>: the same consumption always yields the same identifier, so a retry or a
-/// redelivery after a crash is recorded by Stripe once.
+/// A period's billed overage to report to Stripe as one meter event. <see cref="Identifier"/> is
+/// <c>ledger:{account}:overage:{period start}</c>: a period is settled once, so a retry or a redelivery after a crash
+/// is recorded by Stripe once. <see cref="OccurredAt"/> is the period's last second, inside the invoice it belongs to.
 /// </summary>
 public sealed record ReportOverage(string Identifier, string AccountId, long Credits, DateTimeOffset OccurredAt, string? CustomerId);
 
 /// <summary>
-/// On plans whose overage mode is <c>invoice</c>, every usage or commit that draws on the overage block sends a
-/// <see cref="ReportOverage"/> through Wolverine's durable outbox, in the same transaction as the consumption.
+/// Overage is billed once per period, for what is still owed at its end (ADR 11): credits bought or granted during
+/// the period repay overage first, and what remains is settled by <see cref="OverageSettled"/> (invoiced) instead of
+/// being taken from the next allowance. That event sends <see cref="ReportOverage"/> through Wolverine's durable
+/// outbox, in the same transaction, so the customer pays each overage credit exactly once.
 /// </summary>
-public sealed class OverageMeter(PlanCatalog plans) : IAccountOutboxSource
+public sealed class OverageMeter : IAccountOutboxSource
 {
-    public IEnumerable<object> MessagesFor(string accountId, Outcome outcome)
-    {
-        if (outcome.Account is not { } account || plans.Find(account.Plan)?.Overage.Mode != "invoice") yield break;
-        var first = account.Version - outcome.Events.Count + 1;
-        for (var i = 0; i < outcome.Events.Count; i++)
-        {
-            var (draws, at) = outcome.Events[i] switch
-            {
-                UsageRecorded u => (u.Draws, u.RecordedAt),
-                ReservationCommitted c => (c.Consumed, c.CommittedAt),
-                _ => ((IReadOnlyList<Draw>)[], default),
-            };
-            var overage = draws.Where(d => d.GrantId == CreditBlock.OverageId).Sum(d => d.Amount);
-            if (overage > 0)
-                yield return new ReportOverage($"ledger:{accountId}:{first + i}", accountId, overage, at, account.StripeCustomerId);
-        }
-    }
+    public IEnumerable<object> MessagesFor(string accountId, Outcome outcome) =>
+        outcome.Events.OfType<OverageSettled>()
+            .Where(e => e.Settlement == OverageSettlement.Invoiced)
+            .Select(e => new ReportOverage(
+                $"ledger:{accountId}:overage:{e.PeriodStart.UtcDateTime:yyyyMMddTHHmmss}", accountId, e.Amount,
+                e.PeriodEnd.AddSeconds(-1), outcome.Account?.StripeCustomerId));
 }
 
 /// <summary>

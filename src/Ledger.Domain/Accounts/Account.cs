@@ -58,6 +58,7 @@ public sealed record Account(
         ({ } s, OverageRepaid e) => s
             .Update(e.GrantId, b => b with { RepaidOverage = b.RepaidOverage + e.Amount })
             .Update(CreditBlock.OverageId, b => b with { OverageRepayments = b.OverageRepayments + e.Amount }),
+        ({ } s, OverageSettled e) => s.Update(CreditBlock.OverageId, b => b with { Amount = b.Amount + e.Amount }),
         ({ } s, CreditsReserved e) => s.Move(e.Draws, (b, a) => b with { Held = b.Held + a }, e.ReservedAt) with
         {
             Holds = s.Holds.SetItem(e.ReservationId, new PendingHold(

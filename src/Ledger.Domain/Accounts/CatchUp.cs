@@ -66,7 +66,10 @@ public static class CatchUp
         };
     }
 
-    /// <summary>Crossing a period end renews the allowance (with rollover); crossing a grace end suspends.</summary>
+    /// <summary>
+    /// Crossing a period end settles the overage owed as the plan says (billed or forgiven, never taken from the
+    /// new allowance) and renews the allowance (with rollover); crossing a grace end suspends.
+    /// </summary>
     private static IReadOnlyList<object> Cross(Account state, DateTimeOffset at, PlanTerms plan)
     {
         if (state.Status == AccountStatus.Grace && state.GraceEndsAt == at)
@@ -76,8 +79,12 @@ public static class CatchUp
         var unused = state.Blocks.Values
             .Where(b => b.Source == GrantSource.Plan && b.ExpiresAt == period.End && !b.IsVoided && !b.IsFrozen)
             .Sum(b => Math.Max(0, b.Unheld));
+        var debt = state.Blocks.TryGetValue(CreditBlock.OverageId, out var overage) ? overage.Debt : 0;
         var next = new BillingPeriod(period.End, PlanTerms.PeriodEnd(period.End));
-        return Periods.Start(state, plan, next, at, state.Status == AccountStatus.Active ? plan.Carry(unused) : 0);
+        var renewal = Periods.Start(state, plan, next, at, state.Status == AccountStatus.Active ? plan.Carry(unused) : 0);
+        return debt > 0 && plan.SettleOverageAtPeriodEnd is { } settlement
+            ? [new OverageSettled(state.Id, debt, settlement, period.Start, period.End, at), .. renewal]
+            : renewal;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Ledger.Domain.Credits;
+using Ledger.Domain.Plans;
 
 namespace Ledger.Domain.Accounts;
 
@@ -23,6 +24,15 @@ public sealed record GrantExpired(string AccountId, string GrantId, long Amount,
 
 /// <summary>Credits moved from a live block into the overage block to pay back overage.</summary>
 public sealed record OverageRepaid(string AccountId, string GrantId, long Amount, DateTimeOffset RepaidAt);
+
+/// <summary>
+/// At a period's end the overage still owed is settled without touching the next allowance: billed on the period's
+/// invoice, or written off under fair use. The settled credits count as granted (paid by invoice, or given), so the
+/// balance equation holds and the overage block is back to zero.
+/// </summary>
+public sealed record OverageSettled(
+    string AccountId, long Amount, OverageSettlement Settlement, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
+    DateTimeOffset SettledAt);
 
 public sealed record CreditsReserved(
     string AccountId, string ReservationId, long Amount, IReadOnlyList<Draw> Draws, string? Feature,
@@ -57,7 +67,7 @@ public static class AccountEvents
     public static readonly Type[] All =
     [
         typeof(AccountOpened), typeof(CreditsGranted), typeof(GrantVoided), typeof(GrantExpired),
-        typeof(OverageRepaid), typeof(CreditsReserved), typeof(ReservationCommitted),
+        typeof(OverageRepaid), typeof(OverageSettled), typeof(CreditsReserved), typeof(ReservationCommitted),
         typeof(ReservationReleased), typeof(ReservationExtended), typeof(ReservationExpired),
         typeof(UsageRecorded), typeof(CreditsRefunded),
         typeof(PeriodStarted), typeof(PlanChanged), typeof(GraceStarted), typeof(GraceEnded),

@@ -12,7 +12,8 @@ public sealed record PlanTerms(
     long? VelocityCreditsPerHour = null,
     bool VelocityFreezes = false,
     long TrialGrant = 0,
-    int GraceDays = 14)
+    int GraceDays = 14,
+    OverageSettlement? SettleOverageAtPeriodEnd = null)
 {
     public const int PeriodMonths = 1;
 
@@ -20,6 +21,18 @@ public sealed record PlanTerms(
     public long Carry(long unused) => unused < Math.Max(1, RolloverMin) ? 0 : Math.Min(unused, RolloverMax);
 
     public static DateTimeOffset PeriodEnd(DateTimeOffset start) => start.AddMonths(PeriodMonths);
+}
+
+/// <summary>
+/// What happens at a period's end to overage still owed. With none, the debt stays and the next credits repay it.
+/// </summary>
+public enum OverageSettlement
+{
+    /// <summary>Billed on the period's invoice (plans with overage mode <c>invoice</c>).</summary>
+    Invoiced,
+
+    /// <summary>Forgiven (fair use: overage allowed, warned, never billed).</summary>
+    WrittenOff,
 }
 
 /// <summary>A billing period: [Start, End).</summary>

@@ -1,8 +1,11 @@
+using System.Text.Json;
 using System.Net.Http.Json;
 using Ledger.Api.Stripe;
 using Ledger.Api.Tests.Balances;
 using Ledger.Api.Tests.Http;
 using Ledger.Api.Tests.Infrastructure;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Plans;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -90,14 +93,27 @@ public sealed class StripeOutboundTests(StripeAppFixture fixture) : IClassFixtur
         Stripe.FailNext(0);
     }
 
-    private async Task<(string Account, string Customer)> OverdrawnProAccount(string prefix, long overage)
+    private async Task<(string Account, string Customer)> OverdrawnAccount(string prefix, long overage, string plan = "pro", long allowance = 100_000)
     {
         var customer = NewId("cus");
         var account = Raw.NewAccountId(prefix);
-        (await Admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = "pro", stripeCustomerId = customer }, Ct)).EnsureSuccessStatusCode();
-        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 100_000 })).ShouldBe(201);
+        (await Admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan, stripeCustomerId = customer }, Ct)).EnsureSuccessStatusCode();
+        for (var left = allowance; left > 0; left -= 1_000_000) // the plans' per-request limits
+            await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = Math.Min(left, 1_000_000) })).ShouldBe(201);
         await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = overage })).ShouldBe(201);
         return (account, customer);
+    }
+
+    /// <summary>
+    /// Moves the clock past the account's period end and writes one credit of usage: the processor catches the
+    /// account up first, so the period's settlement is written (and its meter event queued) in that transaction.
+    /// </summary>
+    private async Task<JsonElement> CloseThePeriod(string account)
+    {
+        var periodEnd = (await (await Admin.GetAsync($"/v1/accounts/{account}/quota", Ct)).ShouldBe(200)).GetProperty("periodEnd").GetDateTimeOffset();
+        App.Clock.Advance(periodEnd - App.Clock.GetUtcNow() + TimeSpan.FromHours(1));
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1 })).ShouldBe(201);
+        return await (await Admin.GetAsync($"/v1/accounts/{account}/balance", Ct)).ShouldBe(200);
     }
 
     private async Task<StripeMeterReport> SentReport(string account)
@@ -113,10 +129,50 @@ public sealed class StripeOutboundTests(StripeAppFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task Overage_is_reported_as_a_meter_event_retried_through_failures_and_accepted_once()
+    public async Task Overage_owed_at_the_period_end_is_billed_as_one_meter_event_and_the_new_allowance_stays_whole()
     {
+        var (account, customer) = await OverdrawnAccount("meter", 600);
+        var owing = await (await Admin.GetAsync($"/v1/accounts/{account}/balance", Ct)).ShouldBe(200);
+        Assert.Equal(600, owing.GetProperty("overage").GetInt64());
+        Assert.Equal(-600, owing.GetProperty("available").GetInt64());
+        var periodStart = (await (await Admin.GetAsync($"/v1/accounts/{account}/quota", Ct)).ShouldBe(200)).GetProperty("periodStart").GetDateTimeOffset();
+        Assert.DoesNotContain(Stripe.MeterEvents.Keys, k => k.Contains(account, StringComparison.Ordinal)); // billed at the end, not as it is used
+
+        var balance = await CloseThePeriod(account);
+
+        Assert.Equal(0, balance.GetProperty("overage").GetInt64());
+        Assert.Equal(100_000 - 1, balance.GetProperty("available").GetInt64()); // not repaid from the new allowance
+        var report = await SentReport(account);
+        Assert.Equal($"ledger:{account}:overage:{periodStart.UtcDateTime:yyyyMMddTHHmmss}", report.Id);
+        var accepted = Stripe.MeterEvents[report.Id];
+        Assert.Equal("ledger_overage", accepted["event_name"]);
+        Assert.Equal(customer, accepted["payload[stripe_customer_id]"]);
+        Assert.Equal("600", accepted["payload[value]"]);
+        Assert.Equal(periodStart.AddMonths(1).AddSeconds(-1).ToUnixTimeSeconds().ToString(), accepted["timestamp"]); // inside the closing invoice
+        await using var session = App.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        var settled = (await session.Events.FetchStreamAsync(account, token: Ct)).Select(e => e.Data).OfType<OverageSettled>().Single();
+        Assert.Equal((600, OverageSettlement.Invoiced, periodStart), (settled.Amount, settled.Settlement, settled.PeriodStart));
+    }
+
+    [Fact]
+    public async Task Credits_bought_during_the_period_repay_overage_first_and_only_the_rest_is_billed()
+    {
+        var (account, _) = await OverdrawnAccount("meter-pack", 600);
+        await (await Admin.PostJson($"/v1/accounts/{account}/grants", new { grantId = "pack-1", amount = 500, source = "purchase", reason = "credit pack" })).ShouldBe(201);
+        Assert.Equal(100, (await (await Admin.GetAsync($"/v1/accounts/{account}/balance", Ct)).ShouldBe(200)).GetProperty("overage").GetInt64());
+
+        await CloseThePeriod(account);
+
+        var report = await SentReport(account);
+        Assert.Equal("100", Stripe.MeterEvents[report.Id]["payload[value]"]);
+    }
+
+    [Fact]
+    public async Task A_meter_event_is_retried_through_failures_and_accepted_once()
+    {
+        var (account, _) = await OverdrawnAccount("meter-retry", 250);
         Stripe.FailNext(3); // down for three attempts
-        var (account, customer) = await OverdrawnProAccount("meter", 600);
+        await CloseThePeriod(account);
 
         var report = await SentReport(account);
         Assert.Equal("sent", report.Status);
@@ -124,19 +180,15 @@ public sealed class StripeOutboundTests(StripeAppFixture fixture) : IClassFixtur
         var posts = Stripe.Requests.Where(r => r.Path == "/v1/billing/meter_events" && r.Form.GetValueOrDefault("identifier") == report.Id).ToList();
         Assert.Equal([500, 500, 500, 200], posts.Select(p => p.Status));
         Assert.All(posts, p => Assert.Equal(report.Id, p.IdempotencyKey));
-        var accepted = Stripe.MeterEvents[report.Id];
-        Assert.Equal("ledger_overage", accepted["event_name"]);
-        Assert.Equal(customer, accepted["payload[stripe_customer_id]"]);
-        Assert.Equal("600", accepted["payload[value]"]);
-        Assert.StartsWith($"ledger:{account}:", report.Id);
-        Assert.Equal(600, (await (await Admin.GetAsync($"/v1/accounts/{account}/balance", Ct)).ShouldBe(200)).GetProperty("overage").GetInt64());
+        Assert.Single(Stripe.MeterEvents.Keys, k => k == report.Id);
     }
 
     [Fact]
     public async Task A_lost_answer_is_retried_and_stripe_keeps_the_meter_event_once()
     {
+        var (account, _) = await OverdrawnAccount("meter-lost", 250);
         Stripe.FailNext(1, StripeStandIn.Failure.After); // Stripe records it, the answer is lost
-        var (account, _) = await OverdrawnProAccount("meter-lost", 250);
+        await CloseThePeriod(account);
 
         var report = await SentReport(account);
         var posts = Stripe.Requests.Where(r => r.Path == "/v1/billing/meter_events" && r.Form.GetValueOrDefault("identifier") == report.Id).ToList();
@@ -157,18 +209,16 @@ public sealed class StripeOutboundTests(StripeAppFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task Only_invoice_overage_plans_are_metered()
+    public async Task Fair_use_overage_is_written_off_at_the_period_end_and_never_metered()
     {
-        var account = Raw.NewAccountId("unmetered");
-        (await Admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = "unlimited", stripeCustomerId = NewId("cus") }, Ct)).EnsureSuccessStatusCode();
-        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
-        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
-        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
-        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
-        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1_000_000 })).ShouldBe(201);
-        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 10 })).ShouldBe(201);
-        // a metered account overdrawn after it proves the outbox has drained past this one
-        var (metered, _) = await OverdrawnProAccount("metered-after", 5);
+        var (account, _) = await OverdrawnAccount("unmetered", 10, plan: "unlimited", allowance: 5_000_000);
+        var balance = await CloseThePeriod(account);
+        Assert.Equal(5_000_000 - 1, balance.GetProperty("available").GetInt64());
+        Assert.Equal(0, balance.GetProperty("overage").GetInt64());
+
+        // a metered account settled after it proves the outbox has drained past this one
+        var (metered, _) = await OverdrawnAccount("metered-after", 5);
+        await CloseThePeriod(metered);
         await SentReport(metered);
         Assert.DoesNotContain(Stripe.MeterEvents.Keys, k => k.Contains(account, StringComparison.Ordinal));
     }

@@ -113,9 +113,10 @@ public class RenewalTests
     }
 
     [Fact]
-    public void The_new_allowance_pays_back_overage_owed_at_the_period_end()
+    public void On_a_plan_that_does_not_settle_overage_the_new_allowance_pays_back_what_is_owed_at_the_period_end()
     {
-        var spec = Given([.. OpeningOn(Pro), Used("u1", 130_000, [D(Jan, 100_000), D(OverageBlock, 30_000)], Day(20))]).On(Pro)
+        var spec = Given([.. OpeningOn(Pro), Used("u1", 130_000, [D(Jan, 100_000), D(OverageBlock, 30_000)], Day(20))])
+            .On(Pro with { SettleOverageAtPeriodEnd = null })
             .When(Do.CatchUp(), Feb1.AddDays(1))
             .Then(PeriodBegan(Pro, Feb1), AllowanceGranted(Pro, Feb1), Repaid(Feb, 30_000, Feb1));
 

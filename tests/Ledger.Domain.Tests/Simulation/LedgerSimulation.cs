@@ -100,6 +100,9 @@ public readonly record struct PlanPick(int A, int B, int C)
 
     public bool AllowOverage => C / 20 % 2 == 1;
 
+    /// <summary>Overage owed at a period's end: left for the next credits to repay, invoiced, or written off.</summary>
+    private OverageSettlement? Settlement => AllowOverage ? (C / 40 % 3) switch { 1 => OverageSettlement.Invoiced, 2 => OverageSettlement.WrittenOff, _ => null } : null;
+
     /// <summary>No terms: the account's plan is one the host does not know (no periods, features or limits).</summary>
     public bool IsUnknown => A / 36 % 6 == 5;
 
@@ -110,7 +113,7 @@ public readonly record struct PlanPick(int A, int B, int C)
         var (min, max) = Rollovers[B / 16 % 4];
         var (perHour, freezes) = Alarms[C % 5];
         return new PlanTerms(id, Allowances[A % 4], AllowOverage, MaxPerRequest[C / 5 % 4], features, min, max, perHour, freezes,
-            Trials[A / 4 % 3], GraceDays[A / 12 % 3]);
+            Trials[A / 4 % 3], GraceDays[A / 12 % 3], Settlement);
     }
 
     public override string ToString() => $"{A}/{B}/{C}";
@@ -807,6 +810,14 @@ internal sealed class World
                 case OverageRepaid p:
                     Check(p.Amount > 0, $"empty repayment: {Canonical.Event(e)}");
                     break;
+                case OverageSettled settled:
+                    // Settled at a period end, all of the debt, as the plan says, before the next period starts.
+                    Check(settled.Amount > 0 && settled.Amount == cur!.Blocks[CreditBlock.OverageId].Debt
+                          && settled.Settlement == terms?.SettleOverageAtPeriodEnd
+                          && cur.Period is { } closing && settled.PeriodStart == closing.Start && settled.PeriodEnd == closing.End
+                          && settled.SettledAt == closing.End,
+                        $"a settlement that does not close the period's debt: {Canonical.Event(e)} with {cur.Blocks[CreditBlock.OverageId]}");
+                    break;
                 case CreditsGranted g:
                     // No grant id is ever granted twice: a second CreditsGranted would replace the block and its history.
                     Check(cur is null || !cur.Blocks.ContainsKey(g.GrantId), $"grant {g.GrantId} granted twice: {Canonical.Event(e)}");
@@ -953,7 +964,9 @@ internal sealed class World
         Check(made.Count == planGrants.Count && made.All(kv => planGrants.TryGetValue(kv.Key, out var amount) && amount == kv.Value),
             $"the plan's grants {string.Join(", ", made.Select(kv => $"{kv.Key} {kv.Value}"))} are not the model's {string.Join(", ", planGrants.Select(kv => $"{kv.Key} {kv.Value}"))}");
 
-        var effective = grants.Values.Where(g => g.EffectiveAt is null || g.EffectiveAt <= now).Sum(g => g.Amount) + planGrants.Values.Sum() + rollovers;
+        // Overage settled at a period end counts as granted (each settlement was checked against the debt it closed).
+        var settled = log.Concat(pending).OfType<OverageSettled>().Sum(x => x.Amount);
+        var effective = grants.Values.Where(g => g.EffectiveAt is null || g.EffectiveAt <= now).Sum(g => g.Amount) + planGrants.Values.Sum() + rollovers + settled;
         var upcoming = grants.Values.Where(g => g.EffectiveAt > now && !voided.Contains(g.GrantId)).Sum(g => g.Amount);
         var reserved = holds.Values.Where(h => h.Status == "pending" && h.ExpiresAt > now).Sum(h => h.Command.Amount);
         Check(b.Granted == effective && b.Upcoming == upcoming, $"granted {b.Granted}/{b.Upcoming} but the model has {effective}/{upcoming}");
@@ -1006,7 +1019,7 @@ internal sealed class World
     private static string Describe(PlanTerms? terms) => terms is null ? "(unknown to the host)"
         : $"({terms.Allowance}/month, overage {terms.AllowOverage}, max {terms.MaxCreditsPerRequest}, [{string.Join(",", terms.Features)}], "
           + $"rollover {terms.RolloverMin}-{terms.RolloverMax}, alarm {terms.VelocityCreditsPerHour}{(terms.VelocityFreezes ? " freezing" : "")}, "
-          + $"trial {terms.TrialGrant}, grace {terms.GraceDays} d)";
+          + $"trial {terms.TrialGrant}, grace {terms.GraceDays} d, overage at period end {terms.SettleOverageAtPeriodEnd?.ToString() ?? "repaid"})";
 
     // ---------------------------------------------------------------- helpers
 
@@ -1028,6 +1041,7 @@ internal sealed class World
         GrantVoided x => x.VoidedAt,
         GrantExpired x => x.ExpiredAt,
         OverageRepaid x => x.RepaidAt,
+        OverageSettled x => x.SettledAt,
         CreditsReserved x => x.ReservedAt,
         ReservationCommitted x => x.CommittedAt,
         ReservationReleased x => x.ReleasedAt,
