@@ -18,8 +18,9 @@ public sealed record AccountReconciliation(string AccountId, IReadOnlyList<Curre
 
 /// <summary>
 /// One disagreement: <c>missing-grant</c> (Stripe took the money, no ledger credits), <c>grant-without-stripe-purchase</c>,
-/// <c>amount-differs</c>, <c>credits-differ</c>, <c>refund-not-voided</c>, <c>partial-refund-not-voided</c>,
-/// <c>void-without-stripe-refund</c>, <c>purchase-without-stripe</c> (a purchase grant not made from Stripe).
+/// <c>amount-differs</c>, <c>credits-differ</c>, <c>refund-not-voided</c> (Stripe refunded all of it, the grant is not void),
+/// <c>refund-differs</c> (Stripe refunded part of it; the ledger recorded another total), <c>void-without-stripe-refund</c>,
+/// <c>purchase-without-stripe</c> (a purchase grant not made from Stripe).
 /// </summary>
 public sealed record ReconciliationMismatch(
     string Kind, string? AccountId, string? PaymentKey, string? GrantId, IReadOnlyList<string> StripeEventIds, string Detail);
@@ -35,7 +36,16 @@ public sealed record ReconciliationReport(
 /// </summary>
 public static class ReconciliationEndpoint
 {
-    private sealed record LedgerPurchase(CreditsGranted Grant, long Voided, List<GrantVoided> Voids);
+    private sealed record LedgerPurchase(CreditsGranted Grant, long Voided, List<GrantVoided> Voids, List<PurchasePartlyRefunded> PartRefunds)
+    {
+        public bool IsVoid => Voids.Count > 0;
+
+        /// <summary>The money the ledger has taken back: all of it once void, else the latest partial total.</summary>
+        public long RefundedMinor => IsVoid ? Grant.CostBasis?.AmountMinor ?? 0 : PartRefunds.Select(p => p.RefundedMinor).DefaultIfEmpty(0).Max();
+
+        public DateTimeOffset? FirstTakenBackAt =>
+            Voids.Select(v => v.VoidedAt).Concat(PartRefunds.Select(p => p.RefundedAt)).Select(t => (DateTimeOffset?)t).Min();
+    }
 
     [WolverineGet("/v1/admin/reconciliation")]
     [Authorize(Policy = Scopes.Admin)]
@@ -60,11 +70,14 @@ public static class ReconciliationEndpoint
             .Where(g => g.GrantedAt >= start && g.GrantedAt < end).ToListAsync(ct)).Where(g => g.Source == GrantSource.Purchase).ToList();
         var voidsInPeriod = await session.Events.QueryRawEventDataOnly<GrantVoided>()
             .Where(v => v.VoidedAt >= start && v.VoidedAt < end && v.GrantId.StartsWith("stripe:")).ToListAsync(ct);
+        var partRefundsInPeriod = await session.Events.QueryRawEventDataOnly<PurchasePartlyRefunded>()
+            .Where(p => p.RefundedAt >= start && p.RefundedAt < end && p.GrantId.StartsWith("stripe:")).ToListAsync(ct);
 
         // Their counterparts, wherever they are in time.
         var keys = stripeInPeriod.Select(r => r.Money!.PaymentKey)
             .Concat(grantsInPeriod.Where(g => g.GrantId.StartsWith("stripe:", StringComparison.Ordinal)).Select(g => g.GrantId["stripe:".Length..]))
             .Concat(voidsInPeriod.Select(v => v.GrantId["stripe:".Length..]))
+            .Concat(partRefundsInPeriod.Select(p => p.GrantId["stripe:".Length..]))
             .Where(k => k.Length > 0).Distinct().ToArray();
         var grantIds = keys.Select(StripeEventMapper.GrantIdFor).ToArray();
         var stripeRecords = keys.Length == 0 ? [] : (await session.Query<StripeEventRecord>()
@@ -73,12 +86,15 @@ public static class ReconciliationEndpoint
             .Where(g => g.GrantId.IsOneOf(grantIds)).ToListAsync(ct)).ToList();
         var voids = grantIds.Length == 0 ? [] : (await session.Events.QueryRawEventDataOnly<GrantVoided>()
             .Where(v => v.GrantId.IsOneOf(grantIds)).ToListAsync(ct)).ToList();
+        var partRefunds = grantIds.Length == 0 ? [] : (await session.Events.QueryRawEventDataOnly<PurchasePartlyRefunded>()
+            .Where(p => p.GrantId.IsOneOf(grantIds)).ToListAsync(ct)).ToList();
 
         var ledger = grants.GroupBy(g => g.GrantId).Select(g => g.First())
             .ToDictionary(g => g.GrantId["stripe:".Length..], g =>
             {
                 var mine = voids.Where(v => v.AccountId == g.AccountId && v.GrantId == g.GrantId).ToList();
-                return new LedgerPurchase(g, mine.Sum(v => v.Amount), mine);
+                var parts = partRefunds.Where(p => p.AccountId == g.AccountId && p.GrantId == g.GrantId).ToList();
+                return new LedgerPurchase(g, mine.Sum(v => v.Amount) + parts.Sum(p => p.Voided), mine, parts);
             });
         var mismatches = new List<ReconciliationMismatch>();
         foreach (var key in keys.Order(StringComparer.Ordinal))
@@ -107,19 +123,23 @@ public static class ReconciliationEndpoint
                     mismatches.Add(new("credits-differ", accountId, key, grantId, ids,
                         $"The pack gives {credits} credits; the ledger granted {granted.Grant.Amount}."));
             }
-            var takeBacks = records.Where(r => r.Money!.Kind is "refund" or "dispute-lost").ToList();
-            var full = takeBacks.Where(r => r.Status != StripeEventStatus.Ignored).ToList();
-            var partial = takeBacks.Where(r => r.Status == StripeEventStatus.Ignored).ToList();
-            var voided = granted is not null && granted.Voids.Count > 0;
-            if (full.Count > 0 && !voided && granted is not null)
-                mismatches.Add(new("refund-not-voided", accountId, key, grantId, ids,
-                    $"Stripe took the money back ({string.Join(", ", full.Select(r => $"{r.Type} {r.Status}"))}) but the grant is not void."));
-            else if (partial.Count > 0 && !voided)
-                mismatches.Add(new("partial-refund-not-voided", accountId, key, grantId, ids,
-                    $"Stripe refunded part of the payment ({Money(partial[^1].Money!)}); partial refunds leave the credits (ADR 0010)."));
-            if (voided && takeBacks.Count == 0)
+            var takeBacks = records.Where(r => r.Money!.Kind is "refund" or "dispute-lost" && r.Status != StripeEventStatus.Ignored).ToList();
+            var charged = purchase?.Money!.AmountMinor ?? granted?.Grant.CostBasis?.AmountMinor ?? 0;
+            var stripeRefunded = takeBacks.Where(r => r.Money!.Kind == "refund").Select(r => r.Money!.AmountMinor).DefaultIfEmpty(0).Max();
+            var stripeTookAll = takeBacks.Any(r => r.Money!.Kind == "dispute-lost") || charged > 0 && stripeRefunded >= charged;
+            if (granted is not null && takeBacks.Count > 0)
+            {
+                var what = string.Join(", ", takeBacks.Select(r => $"{r.Type} {Money(r.Money!)} {r.Status}"));
+                if (stripeTookAll && !granted.IsVoid)
+                    mismatches.Add(new("refund-not-voided", accountId, key, grantId, ids,
+                        $"Stripe took all the money back ({what}) but the grant is not void."));
+                else if (!stripeTookAll && !granted.IsVoid && granted.RefundedMinor != stripeRefunded)
+                    mismatches.Add(new("refund-differs", accountId, key, grantId, ids,
+                        $"Stripe refunded {stripeRefunded} of {charged} ({what}); the ledger recorded {granted.RefundedMinor}."));
+            }
+            if (granted is { RefundedMinor: > 0 } && takeBacks.Count == 0)
                 mismatches.Add(new("void-without-stripe-refund", accountId, key, grantId, ids,
-                    $"The ledger voided {granted!.Voided} credits of '{grantId}' with no Stripe refund or lost dispute recorded."));
+                    $"The ledger voided {granted.Voided} credits of '{grantId}' with no Stripe refund or lost dispute recorded."));
         }
         foreach (var g in grantsInPeriod.Where(g => !g.GrantId.StartsWith("stripe:", StringComparison.Ordinal)))
             mismatches.Add(new("purchase-without-stripe", g.AccountId, null, g.GrantId, [],
@@ -135,7 +155,8 @@ public static class ReconciliationEndpoint
             .Select(r => new Row(r.AccountId ?? ledger.GetValueOrDefault(r.Money!.PaymentKey)?.Grant.AccountId ?? "?", Norm(r.Money!.Currency),
                 r.Money.Kind == "purchase", r.Money.AmountMinor, r.Money.Kind == "purchase" ? r.Money.Credits ?? 0 : 0))
             .ToList();
-        // Ledger: purchase grants at their cost basis; a voided Stripe purchase gives its cost basis back.
+        // Ledger: purchase grants at their cost basis; a voided Stripe purchase gives its cost basis back, a partly
+        // refunded one the refunded total it recorded.
         bool InPeriod(DateTimeOffset at) => at >= start && at < end;
         var ledgerRows = new List<Row>();
         foreach (var (key, purchase) in ledger)
@@ -145,11 +166,11 @@ public static class ReconciliationEndpoint
             var paidAt = records.Where(r => r.Money!.Kind == "purchase").Select(r => (DateTimeOffset?)r.StripeCreatedAt).Min() ?? purchase.Grant.GrantedAt;
             if (InPeriod(paidAt))
                 ledgerRows.Add(new Row(purchase.Grant.AccountId, Norm(basis.Currency), true, basis.AmountMinor, purchase.Grant.Amount));
-            if (purchase.Voids.Count == 0) continue;
+            if (purchase.FirstTakenBackAt is not { } ledgerTookBackAt) continue;
             var takenBackAt = records.Where(r => r.Money!.Kind is "refund" or "dispute-lost" && r.Status != StripeEventStatus.Ignored)
-                .Select(r => (DateTimeOffset?)r.StripeCreatedAt).Min() ?? purchase.Voids.Min(v => v.VoidedAt);
+                .Select(r => (DateTimeOffset?)r.StripeCreatedAt).Min() ?? ledgerTookBackAt;
             if (InPeriod(takenBackAt))
-                ledgerRows.Add(new Row(purchase.Grant.AccountId, Norm(basis.Currency), false, basis.AmountMinor, 0));
+                ledgerRows.Add(new Row(purchase.Grant.AccountId, Norm(basis.Currency), false, purchase.RefundedMinor, 0));
         }
         ledgerRows.AddRange(grantsInPeriod.Where(g => !g.GrantId.StartsWith("stripe:", StringComparison.Ordinal) && g.CostBasis is not null)
             .Select(g => new Row(g.AccountId, Norm(g.CostBasis!.Currency), true, g.CostBasis.AmountMinor, g.Amount)));

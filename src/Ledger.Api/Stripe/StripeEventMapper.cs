@@ -157,18 +157,17 @@ public sealed class StripeEventMapper(PlanCatalog plans, StripeOptions options)
         var accountId = e.Metadata(AccountKey);
         var customerId = e.Field("customer");
         var paymentKey = e.Field("payment_intent") ?? e.ObjectId;
-        var amount = e.Number("amount") ?? 0;
-        var refunded = e.Number("amount_refunded") ?? 0;
+        var charged = e.Number("amount") ?? 0;
+        // amount_refunded is the total so far; `refunded` is Stripe's flag for a charge refunded in full
+        var refunded = e.Flag("refunded") ? Math.Max(charged, e.Number("amount_refunded") ?? 0) : e.Number("amount_refunded") ?? 0;
         var currency = e.Field("currency") ?? "";
-        var money = new StripeMoney("refund", paymentKey ?? "", refunded, currency);
         if (paymentKey is null) return Ignore(e, "The charge names no payment.", accountId, customerId);
-        if (!e.Flag("refunded") && refunded < amount)
-            return new StripeAction(StripeActionKind.Ignore,
-                $"Partial refund ({refunded} of {amount} {currency}): the purchased block is voided only on a full refund (ADR 0010); reconciliation lists it.",
-                accountId, customerId, paymentKey, Money: money);
+        if (charged <= 0 || refunded <= 0)
+            return Ignore(e, $"Nothing refunded ({refunded} of {charged} {currency}).", accountId, customerId);
         var grantId = GrantIdFor(paymentKey);
         return new StripeAction(StripeActionKind.Apply, null, accountId, customerId, paymentKey,
-            _ => new VoidPurchase(grantId, $"Stripe refund of charge {e.ObjectId}"), Money: money, PaymentFirst: true);
+            _ => new RefundPurchase(grantId, refunded, charged, $"Stripe refund of charge {e.ObjectId} ({refunded} of {charged} {currency})"),
+            Money: new StripeMoney("refund", paymentKey, refunded, currency), PaymentFirst: true);
     }
 
     private static StripeAction DisputeOpened(StripeEventView e)

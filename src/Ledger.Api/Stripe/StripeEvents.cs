@@ -276,6 +276,9 @@ public sealed partial class StripeEvents(
             return $"Voided {voided} of the {block.Amount} purchased credits of '{block.GrantId}'; {spent} had already been spent"
                 + (held > 0 ? $", {held} are held and will be voided when released." : ".");
         }
+        if (events.Select(x => x.Data).OfType<PurchasePartlyRefunded>().FirstOrDefault() is { } partly)
+            return $"Refunded {partly.RefundedMinor} of {partly.ChargedMinor} so far: voided {partly.Voided} credits of '{partly.GrantId}' now"
+                + (partly.NotRecovered > 0 ? $"; {partly.NotRecovered} more were already spent or held and stay spent." : ".");
         if (events.Select(x => x.Data).OfType<CreditsGranted>().FirstOrDefault(g => g.Source == GrantSource.Purchase) is { } granted)
             return $"Granted {granted.Amount} credits as '{granted.GrantId}'.";
         return $"{events.Count} ledger event(s): {string.Join(", ", events.Select(EventTypeName).Distinct())}.";

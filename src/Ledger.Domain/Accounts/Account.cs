@@ -54,6 +54,7 @@ public sealed record Account(
                 e.GrantId, e.Amount, e.Source, e.Priority, e.GrantedAt, e.EffectiveAt, e.ExpiresAt, e.CostBasis, e.Reference, e.Reason)),
         },
         ({ } s, GrantVoided e) => s.Update(e.GrantId, b => b with { IsVoided = true, Voided = b.Voided + e.Amount }),
+        ({ } s, PurchasePartlyRefunded e) => s.Update(e.GrantId, b => b with { Voided = b.Voided + e.Voided, MoneyRefundedMinor = e.RefundedMinor }),
         ({ } s, GrantExpired e) => s.Update(e.GrantId, b => b with { Expired = b.Expired + e.Amount }),
         ({ } s, OverageRepaid e) => s
             .Update(e.GrantId, b => b with { RepaidOverage = b.RepaidOverage + e.Amount })

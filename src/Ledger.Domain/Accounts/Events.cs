@@ -19,6 +19,16 @@ public sealed record CreditsGranted(
 /// <summary>Credits of a void grant taken out of circulation; written again for a held part released later.</summary>
 public sealed record GrantVoided(string AccountId, string GrantId, long Amount, string? Reason, DateTimeOffset VoidedAt);
 
+/// <summary>
+/// Part of a purchase was refunded: <see cref="RefundedMinor"/> of <see cref="ChargedMinor"/> so far (cumulative, as
+/// the payment processor reports it). <see cref="Voided"/> credits were taken out of the block now, the same share of
+/// it as of the money less what earlier refunds took; <see cref="NotRecovered"/> more were owed back but already
+/// spent or held, so they stay spent.
+/// </summary>
+public sealed record PurchasePartlyRefunded(
+    string AccountId, string GrantId, long RefundedMinor, long ChargedMinor, long Voided, long NotRecovered, string? Reason,
+    DateTimeOffset RefundedAt);
+
 /// <summary>Unspent, unheld credits of a block whose expiry passed; written again for a held part released later.</summary>
 public sealed record GrantExpired(string AccountId, string GrantId, long Amount, DateTimeOffset ExpiredAt);
 
@@ -66,7 +76,7 @@ public static class AccountEvents
 {
     public static readonly Type[] All =
     [
-        typeof(AccountOpened), typeof(CreditsGranted), typeof(GrantVoided), typeof(GrantExpired),
+        typeof(AccountOpened), typeof(CreditsGranted), typeof(GrantVoided), typeof(PurchasePartlyRefunded), typeof(GrantExpired),
         typeof(OverageRepaid), typeof(OverageSettled), typeof(CreditsReserved), typeof(ReservationCommitted),
         typeof(ReservationReleased), typeof(ReservationExtended), typeof(ReservationExpired),
         typeof(UsageRecorded), typeof(CreditsRefunded),

@@ -27,7 +27,8 @@ public sealed record CreditBlock(
     long OverageRepayments = 0,
     long Held = 0,
     bool IsVoided = false,
-    bool IsFrozen = false)
+    bool IsFrozen = false,
+    long MoneyRefundedMinor = 0)
 {
     /// <summary>The block that absorbs consumption beyond all credits on plans that bill overage; it can go negative.</summary>
     public const string OverageId = "~overage";

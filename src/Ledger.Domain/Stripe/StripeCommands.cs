@@ -23,6 +23,33 @@ public sealed record VoidPurchase(string GrantId, string? Reason) : IAccountComm
     }
 }
 
+/// <summary>
+/// A purchase was refunded, in part or in full. The payment processor reports the refunded total so far, so the
+/// command carries it: the credits owed back are the same share of the block as of the money (rounded down, the
+/// customer keeps a fraction of a credit), less what earlier refunds took. Only what is left unheld can be taken;
+/// the rest is recorded as not recovered (already spent or held). Refunding the whole charge voids the block
+/// (<see cref="VoidPurchase"/>). A total no larger than one already applied is a replay: deliveries come out of order.
+/// </summary>
+public sealed record RefundPurchase(string GrantId, long RefundedMinor, long ChargedMinor, string? Reason) : IAccountCommand
+{
+    public Decision Decide(Account? account, AccountRecords known, DecisionContext context)
+    {
+        if (account is null) return Decision.Reject(Rejection.AccountNotFound("?"));
+        if (ChargedMinor <= 0) return Decision.Reject(Rejection.Invalid("chargedMinor", "The charge must be positive."));
+        if (RefundedMinor <= 0) return Decision.Reject(Rejection.Invalid("refundedMinor", "The refund must be positive."));
+        if (RefundedMinor >= ChargedMinor) return new VoidPurchase(GrantId, Reason).Decide(account, known, context);
+        if (!account.Blocks.TryGetValue(GrantId, out var block) || block.IsOverage)
+            return Decision.Reject(new Rejection(RejectionCodes.GrantNotFound, $"Grant '{GrantId}' does not exist."));
+        if (block.IsVoided || RefundedMinor <= block.MoneyRefundedMinor) return Decision.Replay;
+
+        var share = (long)((Int128)block.Amount * RefundedMinor / ChargedMinor);
+        var owed = Math.Max(0, share - block.Voided);
+        var taken = Math.Min(owed, Math.Max(0, block.Unheld));
+        return Decision.Accept(new PurchasePartlyRefunded(
+            account.Id, GrantId, RefundedMinor, ChargedMinor, taken, owed - taken, Reason, context.Now));
+    }
+}
+
 /// <summary>A card dispute closed: won unfreezes the block; lost voids what is left of it (<see cref="VoidPurchase"/>).</summary>
 public sealed record SettleDispute(string GrantId, bool Won, string? Reason) : IAccountCommand
 {

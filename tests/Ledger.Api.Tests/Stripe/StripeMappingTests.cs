@@ -152,11 +152,6 @@ public sealed class StripeMappingTests(StripeAppFixture fixture) : IClassFixture
         await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1000 })).ShouldBe(201);
         await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 120 })).ShouldBe(201);
 
-        var partial = Refund(pi, 2900, 1000, App.Now());
-        var p = await App.DeliverAsync(partial).Applied("ignored");
-        Assert.Contains("Partial refund", p.GetProperty("detail").GetString());
-        Assert.Equal("active", Block(await Account(account), $"stripe:{pi}").GetProperty("status").GetString());
-
         var full = Refund(pi, 2900, 2900, App.Now());
         var answer = await App.DeliverAsync(full).Applied("processed");
         Assert.Equal("Voided 380 of the 500 purchased credits of 'stripe:" + pi + "'; 120 had already been spent.", answer.GetProperty("detail").GetString());
@@ -168,6 +163,33 @@ public sealed class StripeMappingTests(StripeAppFixture fixture) : IClassFixture
         // refunded again under another event (e.g. charge.refunded re-sent after a refund update): no second void
         await App.DeliverAsync(Refund(pi, 2900, 2900, App.Now() + 5)).Applied("duplicate");
         Assert.Equal(380, (await LedgerTotals.Of(App, account)).Voided);
+    }
+
+    [Fact]
+    public async Task A_partial_refund_takes_back_the_refunded_share_and_a_late_older_total_changes_nothing()
+    {
+        var account = await Open("refund-part");
+        var pi = NewId("pi");
+        await App.DeliverAsync(Purchase(account, "pack_500", pi, App.Now())).Applied("processed");
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 1000 })).ShouldBe(201); // the free allowance
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 120 })).ShouldBe(201);  // then the pack
+        var t = App.Now();
+
+        // 10.00 of 29.00 back: 500 × 1000 / 2900 = 172.4, rounded down
+        var first = await App.DeliverAsync(Refund(pi, 2900, 1000, t)).Applied("processed");
+        Assert.Equal($"Refunded 1000 of 2900 so far: voided 172 credits of 'stripe:{pi}' now.", first.GetProperty("detail").GetString());
+        var block = Block(await Account(account), $"stripe:{pi}");
+        Assert.Equal("active", block.GetProperty("status").GetString()); // the rest stays spendable
+        Assert.Equal(172, block.GetProperty("voided").GetInt64());
+
+        // 25.00 back in all: 431 owed in all, 259 more, but only 208 are left: 51 were already spent
+        var second = await App.DeliverAsync(Refund(pi, 2900, 2500, t + 20)).Applied("processed");
+        Assert.Equal($"Refunded 2500 of 2900 so far: voided 208 credits of 'stripe:{pi}' now; 51 more were already spent or held and stay spent.",
+            second.GetProperty("detail").GetString());
+        // the first refund's event delivered again, and an older total arriving late: nothing more
+        await App.DeliverAsync(Refund(pi, 2900, 1000, t + 10)).Applied("duplicate");
+        var totals = await LedgerTotals.Of(App, account);
+        Assert.Equal((380, 0), (totals.Voided, totals.Available));
     }
 
     [Fact]

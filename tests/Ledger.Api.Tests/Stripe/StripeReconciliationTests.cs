@@ -43,10 +43,10 @@ public sealed class StripeReconciliationTests(PostgresServer server) : IAsyncLif
         var accountA = clean.GetProperty("accounts").EnumerateArray().Single(x => x.GetProperty("accountId").GetString() == "rec-a");
         Assert.True(2900 == accountA.GetProperty("totals")[0].GetProperty("stripe").GetProperty("netMinor").GetInt64(), accountA.ToString());
 
-        // Now make them disagree: a purchase for an account that does not exist (parked), a partial refund, a manual
-        // purchase grant and a manual void of a Stripe purchase.
+        // Now make them disagree: a purchase for an account that does not exist (parked), a manual purchase grant and a
+        // manual void of a Stripe purchase. A partial refund is applied, so it agrees.
         await App.DeliverAsync(Purchase("rec-ghost", "pack_500", NewId("pi"), t)).Applied("parked");
-        await App.DeliverAsync(Refund(b1, 7900, 2000, t, accountId: "rec-b")).Applied("ignored");
+        await App.DeliverAsync(Refund(b1, 7900, 2000, t, accountId: "rec-b")).Applied("processed");
         await App.GrantAsync("rec-b", 100, source: "purchase", grantId: "manual-purchase");
         await App.DeliverAsync(Purchase("rec-b", "pack_500", b2, t)).Applied("processed");
         await (await App.Admin().PostJson($"/v1/accounts/rec-b/grants/stripe:{b2}/void", new { reason = "support" })).ShouldBe(200);
@@ -56,14 +56,14 @@ public sealed class StripeReconciliationTests(PostgresServer server) : IAsyncLif
             .Select(m => (m.GetProperty("kind").GetString(), m.GetProperty("accountId").GetString())).OrderBy(x => x).ToList();
         Assert.Equal([
             ("missing-grant", "rec-ghost"),
-            ("partial-refund-not-voided", "rec-b"),
             ("purchase-without-stripe", "rec-b"),
             ("void-without-stripe-refund", "rec-b"),
         ], kinds);
         var totals = report.GetProperty("totals").EnumerateArray().Single();
-        // Stripe minus ledger: the ghost's 2900 the ledger never granted, the 2000 refunded that the ledger kept, and
-        // the 2900 of b2 the ledger voided while Stripe kept the money (the manual grant has no cost basis).
-        Assert.Equal(2900 - 2000 + 2900, totals.GetProperty("differenceMinor").GetInt64());
+        // Stripe minus ledger: the ghost's 2900 the ledger never granted and the 2900 of b2 the ledger voided while
+        // Stripe kept the money (the manual grant has no cost basis); the partial refund's 2000 is on both sides.
+        Assert.Equal(2900 + 2900, totals.GetProperty("differenceMinor").GetInt64());
+        Assert.Equal(7900 + 2000 + 2900, totals.GetProperty("ledger").GetProperty("refundedMinor").GetInt64()); // b2 counted as refunded by its void
         Assert.False(totals.GetProperty("withinOnePercent").GetBoolean());
 
         await (await App.Admin().GetAsync("/v1/admin/reconciliation?from=yesterday", Ct)).ShouldBeProblem(400, "validation");

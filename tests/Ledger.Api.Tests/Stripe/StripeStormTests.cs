@@ -59,7 +59,9 @@ public sealed partial class StripeStormTests(PostgresServer server)
                     break;
                 default:
                     events.Add(SubscriptionEvent("customer.subscription.updated", sub, customer, "active", "pro", t + 6));
+                    // two partial refunds: amount_refunded is cumulative, so the later total wins in any order
                     events.Add(Refund(piB, 7900, 3000, t + 7, customer, account));
+                    events.Add(Refund(piB, 7900, 5000, t + 9, customer, account));
                     break;
             }
             // the same purchase reported once more under a new event id

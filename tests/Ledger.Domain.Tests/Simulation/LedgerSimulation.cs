@@ -152,6 +152,7 @@ internal sealed class World
     // The model: running totals kept from the commands' accepted results only.
     private readonly Dictionary<string, GrantCredits> grants = [];
     private readonly HashSet<string> voided = [];
+    private readonly Dictionary<string, long> refundedMinor = [];
     private readonly Dictionary<string, ModelHold> holds = [];
     private readonly Dictionary<string, RecordUsage> usages = [];
     private readonly Dictionary<string, RefundCredits> refunds = [];
@@ -222,6 +223,7 @@ internal sealed class World
             case 10: DoExtend(s); break;
             case 11 or 12: DoUse(s); break;
             case 13 or 14: DoRefund(s); break;
+            case 15 when s.C % 2 == 0: DoRefundPurchase(s); break;
             case 15: DoVoid(s); break;
             case 16 or 17 or 18: Advance(TimeSteps[s.A % TimeSteps.Length] + s.B % 3, s.C); break;
             case 19: Execute(Do.CatchUp(), Expect.Accept); break;
@@ -343,6 +345,27 @@ internal sealed class World
             : voided.Contains(id) ? Expect.Reject(RejectionCodes.GrantAlreadyVoided)
             : Expect.Accept;
         Execute(Do.Void(id), expect, () => voided.Add(id));
+    }
+
+    /// <summary>A card payment refunded in part or in full (cumulative totals, sometimes older than one applied).</summary>
+    private void DoRefundPurchase(Step s)
+    {
+        var id = PickGrant(s);
+        const long charged = 2_900;
+        var refunded = s.B % 5 == 0 ? charged : 1 + s.B * 7 % (charged - 1);
+        var full = refunded >= charged;
+        var expect = !KnownGrants().Contains(id) ? Expect.Reject(RejectionCodes.GrantNotFound)
+            : voided.Contains(id) || !full && refunded <= refundedMinor.GetValueOrDefault(id) ? Expect.Replay
+            : Expect.Accept;
+        Execute(new Ledger.Domain.Stripe.RefundPurchase(id, refunded, charged, "refund"), expect, () =>
+        {
+            if (full)
+            {
+                voided.Add(id);
+                frozenGrants.Remove(id); // a refund settles the dispute's freeze: the block is void
+            }
+            else refundedMinor[id] = refunded;
+        });
     }
 
     private void DoFreeze(Step s, bool freeze)
@@ -810,6 +833,16 @@ internal sealed class World
                 case OverageRepaid p:
                     Check(p.Amount > 0, $"empty repayment: {Canonical.Event(e)}");
                     break;
+                case PurchasePartlyRefunded p:
+                {
+                    // The refunded share of the block, less what earlier refunds took, from what is left unheld; the rest not recovered.
+                    var refundedBlock = cur!.Blocks[p.GrantId];
+                    var owed = Math.Max(0, (long)((Int128)refundedBlock.Amount * p.RefundedMinor / p.ChargedMinor) - refundedBlock.Voided);
+                    Check(p.RefundedMinor < p.ChargedMinor && p.RefundedMinor > refundedBlock.MoneyRefundedMinor && !refundedBlock.IsVoided
+                          && p.Voided + p.NotRecovered == owed && p.Voided == Math.Min(owed, Math.Max(0, refundedBlock.Unheld)),
+                        $"a partial refund that does not take its share: {Canonical.Event(e)} from {refundedBlock}");
+                    break;
+                }
                 case OverageSettled settled:
                     // Settled at a period end, all of the debt, as the plan says, before the next period starts.
                     Check(settled.Amount > 0 && settled.Amount == cur!.Blocks[CreditBlock.OverageId].Debt
@@ -967,13 +1000,15 @@ internal sealed class World
         // Overage settled at a period end counts as granted (each settlement was checked against the debt it closed).
         var settled = log.Concat(pending).OfType<OverageSettled>().Sum(x => x.Amount);
         var effective = grants.Values.Where(g => g.EffectiveAt is null || g.EffectiveAt <= now).Sum(g => g.Amount) + planGrants.Values.Sum() + rollovers + settled;
-        var upcoming = grants.Values.Where(g => g.EffectiveAt > now && !voided.Contains(g.GrantId)).Sum(g => g.Amount);
+        var partlyRefunded = log.Concat(pending).OfType<PurchasePartlyRefunded>().ToList();
+        var upcoming = grants.Values.Where(g => g.EffectiveAt > now && !voided.Contains(g.GrantId))
+            .Sum(g => g.Amount - partlyRefunded.Where(p => p.GrantId == g.GrantId).Sum(p => p.Voided));
         var reserved = holds.Values.Where(h => h.Status == "pending" && h.ExpiresAt > now).Sum(h => h.Command.Amount);
         Check(b.Granted == effective && b.Upcoming == upcoming, $"granted {b.Granted}/{b.Upcoming} but the model has {effective}/{upcoming}");
         Check(b.Consumed == consumed, $"consumed {b.Consumed} but the model has {consumed}");
         Check(b.Refunded == refunded, $"refunded {b.Refunded} but the model has {refunded}");
         Check(b.Reserved == reserved, $"reserved {b.Reserved} but the model has {reserved}");
-        var nothingDied = voided.Count == 0 && crossings == 0 && grants.Values.All(g => g.ExpiresAt is null || g.ExpiresAt > now);
+        var nothingDied = voided.Count == 0 && partlyRefunded.Count == 0 && crossings == 0 && grants.Values.All(g => g.ExpiresAt is null || g.ExpiresAt > now);
         Check(!nothingDied || b.Expired + b.Voided == 0, $"credits expired or voided though no grant expired or was voided: {b}");
 
         // The plan, period, status and alarm as a read sees them are the model's.
@@ -1042,6 +1077,7 @@ internal sealed class World
         GrantExpired x => x.ExpiredAt,
         OverageRepaid x => x.RepaidAt,
         OverageSettled x => x.SettledAt,
+        PurchasePartlyRefunded x => x.RefundedAt,
         CreditsReserved x => x.ReservedAt,
         ReservationCommitted x => x.CommittedAt,
         ReservationReleased x => x.ReleasedAt,
