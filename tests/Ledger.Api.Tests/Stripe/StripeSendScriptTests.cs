@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using JasperFx.CommandLine;
+using Ledger.Api.Tests.Balances;
+using Ledger.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Xunit;
+
+namespace Ledger.Api.Tests.Stripe;
+
+/// <summary>
+/// What the README tells a new user to do: run the service, then post the sample events of docs/stripe-events with
+/// scripts/stripe-send.sh (openssl and curl), in several orders and repeats. The service listens on a real socket
+/// with the real clock, as it does in production.
+/// </summary>
+public sealed class StripeSendScriptTests(PostgresServer server) : IAsyncLifetime
+{
+    private const string Secret = "whsec_readme_demo_secret";
+    private Factory _factory = null!;
+    private HttpClient Admin { get; set; } = null!;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        JasperFxEnvironment.AutoStartHost = true;
+        _factory = new Factory(await server.CreateDatabaseAsync("stripe-send"));
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        Admin = _factory.CreateClient();
+        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", LedgerApp.AdminKey);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin?.Dispose();
+        if (_factory is not null) await _factory.DisposeAsync();
+    }
+
+    private sealed class Factory(string connectionString) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("LEDGER_DATABASE", connectionString);
+            builder.UseSetting("LEDGER_BOOTSTRAP_ADMIN_KEY", LedgerApp.AdminKey);
+            builder.UseSetting("LEDGER_STRIPE_WEBHOOK_SECRET", Secret);
+            builder.UseSetting("LEDGER_RATE_LIMITS", "off");
+            builder.UseSetting("urls", "http://127.0.0.1:0");
+            builder.UseEnvironment("Testing");
+        }
+    }
+
+    /// <summary>Runs scripts/stripe-send.sh on sample files; one parsed answer per file.</summary>
+    private async Task<List<JsonElement>> Send(string[] samples, long? signedAt = null)
+    {
+        var root = PostgresServer.FindRepositoryRoot();
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(root, "scripts", "stripe-send.sh"));
+        foreach (var sample in samples) start.ArgumentList.Add(Path.Combine(root, "docs", "stripe-events", sample));
+        start.Environment["LEDGER_STRIPE_WEBHOOK_SECRET"] = Secret;
+        start.Environment["LEDGER_URL"] = Admin.BaseAddress!.ToString().TrimEnd('/');
+        if (signedAt is { } t) start.Environment["STRIPE_SIGNED_AT"] = t.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync(Ct);
+        var errors = await process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        Assert.True(process.ExitCode == 0, $"stripe-send.sh exited {process.ExitCode}: {errors}");
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.Clone())];
+    }
+
+    private static string Outcome(JsonElement answer) =>
+        answer.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
+            ? $"{status.GetString()}{(answer.GetProperty("duplicate").GetBoolean() ? " (again)" : "")}"
+            : answer.GetProperty("type").GetString()!;
+
+    private async Task<JsonElement> Account() => await (await Admin.GetAsync("/v1/accounts/acme", Ct)).ShouldBe(200);
+
+    [Fact]
+    public async Task The_sample_events_posted_with_the_script_in_any_order_and_repeated_apply_once_each()
+    {
+        (await Admin.PostAsJsonAsync("/v1/accounts", new { accountId = "acme", plan = "starter", stripeCustomerId = "cus_demo_acme" }, Ct))
+            .EnsureSuccessStatusCode();
+
+        // the partial refund before its purchase: parked, then applied when the purchase arrives
+        var answers = await Send(["02-charge-refunded-partial.json", "01-checkout-session-completed.json", "01-checkout-session-completed.json"]);
+        Assert.Equal(["parked", "processed", "processed (again)"], answers.Select(Outcome));
+        var stripeEvent = await (await Admin.GetAsync("/v1/admin/stripe-events/evt_demo_refund_1", Ct)).ShouldBe(200);
+        Assert.Equal("processed", stripeEvent.GetProperty("status").GetString()); // re-applied after the purchase
+        var balance = (await Account()).GetProperty("balance");
+        Assert.Equal((10_000 + 500, 172), (balance.GetProperty("granted").GetInt64(), balance.GetProperty("voided").GetInt64()));
+
+        // the full refund, then the partial one again and the payment failure / payment in reverse order
+        answers = await Send(["03-charge-refunded-full.json", "02-charge-refunded-partial.json", "05-invoice-paid.json", "04-invoice-payment-failed.json"]);
+        Assert.Equal(["processed", "processed (again)", "duplicate", "ignored"], answers.Select(Outcome));
+        var account = await Account();
+        Assert.Equal(500, account.GetProperty("balance").GetProperty("voided").GetInt64());
+        Assert.Equal("active", account.GetProperty("status").GetString()); // the older failure did not start a grace period
+
+        // a signature older than the 300 s tolerance is refused and nothing is recorded
+        var stale = await Send(["01-checkout-session-completed.json"], signedAt: DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 301);
+        Assert.Equal(["/problems/invalid-signature"], stale.Select(Outcome));
+    }
+}
