@@ -127,6 +127,19 @@ public sealed class OpenApiTests(OpenApiApp fixture) : IClassFixture<OpenApiApp>
     }
 
     [Fact]
+    public async Task The_stripe_webhook_needs_no_API_key_and_documents_its_signed_body()
+    {
+        var webhook = (await Document()).GetProperty("paths").GetProperty("/v1/webhooks/stripe").GetProperty("post");
+        webhook.GetProperty("security").GetArrayLength().ShouldBe(0); // overrides the document's bearer requirement
+        var signature = webhook.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "Stripe-Signature");
+        (signature.GetProperty("in").GetString(), signature.GetProperty("required").GetBoolean()).ShouldBe(("header", true));
+        webhook.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _).ShouldBeTrue();
+
+        var balance = (await Document()).GetProperty("paths").GetProperty("/v1/accounts/{accountId}/balance").GetProperty("get");
+        balance.TryGetProperty("security", out _).ShouldBeFalse(); // keyed endpoints keep the document's requirement
+    }
+
+    [Fact]
     public async Task The_document_leaves_out_the_problem_type_pages_and_is_titled()
     {
         var document = await Document();
