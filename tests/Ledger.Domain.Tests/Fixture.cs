@@ -46,8 +46,9 @@ public static class Facts
         new(Acc, id, amount, draws, feature, null, at ?? T0);
 
     public static CreditsRefunded Refunded(
-        string refundId, RefundSourceKind kind, string sourceId, long amount, Draw[] draws, DateTimeOffset at, string? reason = null) =>
-        new(Acc, refundId, kind, sourceId, amount, draws, reason, at);
+        string refundId, RefundSourceKind kind, string sourceId, long amount, Draw[] draws, DateTimeOffset at, string? reason = null,
+        DateTimeOffset? consumedAt = null) =>
+        new(Acc, refundId, kind, sourceId, amount, draws, reason, at, consumedAt);
 
     public static GrantExpired Expired(string grantId, long amount, DateTimeOffset at) => new(Acc, grantId, amount, at);
 

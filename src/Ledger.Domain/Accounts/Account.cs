@@ -30,13 +30,14 @@ public sealed record Account(
     public long ConsumedInHourBefore(DateTimeOffset now) =>
         (RecentUsage ?? []).Where(u => u.Minute > now.AddHours(-1) && u.Minute <= now).Sum(u => u.Credits);
 
-    private Account Consumed(long amount, DateTimeOffset at)
+    /// <summary>Counts consumption (negative: a refund) in the velocity hour and, if <paramref name="inPeriod"/>, in the period's quota.</summary>
+    private Account Consumed(long amount, DateTimeOffset at, bool inPeriod = true)
     {
         var minute = new DateTimeOffset(at.UtcDateTime.Ticks - at.UtcDateTime.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
         var usage = (RecentUsage ?? []).RemoveAll(u => u.Minute <= minute.AddHours(-1));
         var index = usage.FindIndex(u => u.Minute == minute);
         usage = index >= 0 ? usage.SetItem(index, usage[index] with { Credits = usage[index].Credits + amount }) : usage.Add(new MinuteUsage(minute, amount));
-        return this with { PeriodConsumed = PeriodConsumed + amount, RecentUsage = usage };
+        return this with { PeriodConsumed = PeriodConsumed + (inPeriod ? amount : 0), RecentUsage = usage };
     }
 
     public static Account Open(AccountOpened e) => new(
@@ -76,7 +77,8 @@ public sealed record Account(
         ({ } s, UsageRecorded e) => s.Move(e.Draws, (b, a) => b with { Consumed = b.Consumed + a }, e.RecordedAt)
             .Consumed(e.Amount, e.RecordedAt),
         ({ } s, CreditsRefunded e) => s.Move(e.Draws, (b, a) => b with { Refunded = b.Refunded + a }, e.RefundedAt)
-            .Consumed(-e.Amount, e.RefundedAt),
+            // a refund of an earlier period's consumption leaves this period's quota alone
+            .Consumed(-e.Amount, e.RefundedAt, inPeriod: e.ConsumedAt is not { } consumedAt || s.Period is not { } period || consumedAt >= period.Start),
         ({ } s, PeriodStarted e) => s with { Period = new BillingPeriod(e.PeriodStart, e.PeriodEnd), PeriodConsumed = 0 },
         ({ } s, PlanChanged e) => s with { Plan = e.ToPlan },
         ({ } s, GraceStarted e) => s with { Status = AccountStatus.Grace, GraceEndsAt = e.GraceEndsAt },

@@ -68,9 +68,10 @@ public sealed record UsageRecorded(
 
 public enum RefundSourceKind { Reservation, Usage }
 
+/// <summary>Credits a commit or usage consumed, given back to the blocks that paid; <see cref="ConsumedAt"/>: when they were consumed.</summary>
 public sealed record CreditsRefunded(
     string AccountId, string RefundId, RefundSourceKind SourceKind, string SourceId, long Amount,
-    IReadOnlyList<Draw> Draws, string? Reason, DateTimeOffset RefundedAt);
+    IReadOnlyList<Draw> Draws, string? Reason, DateTimeOffset RefundedAt, DateTimeOffset? ConsumedAt = null);
 
 public static class AccountEvents
 {

@@ -28,7 +28,7 @@ public sealed record RefundCredits(
             return Decision.Reject(SourceKind == RefundSourceKind.Reservation
                 ? Funds.NotFound(SourceId)
                 : new Rejection(RejectionCodes.UsageNotFound, $"Usage '{SourceId}' does not exist."));
-        var (consumed, refunded) = source.Value;
+        var (consumed, refunded, consumedAt) = source.Value;
         var refundable = consumed.Total() - refunded.Total();
         if (Amount > refundable)
             return Decision.Reject(new Rejection(RejectionCodes.RefundExceedsConsumed,
@@ -39,13 +39,13 @@ public sealed record RefundCredits(
                 }));
 
         return Decision.Accept(new CreditsRefunded(account.Id, RefundId, SourceKind, SourceId, Amount,
-            Distribute(consumed, refunded), Reason, context.Now));
+            Distribute(consumed, refunded), Reason, context.Now, consumedAt));
     }
 
-    private (IReadOnlyList<Draw> Consumed, IReadOnlyList<Draw> Refunded)? Source(AccountRecords known) => SourceKind switch
+    private (IReadOnlyList<Draw> Consumed, IReadOnlyList<Draw> Refunded, DateTimeOffset? ConsumedAt)? Source(AccountRecords known) => SourceKind switch
     {
-        RefundSourceKind.Reservation when known.Reservation(SourceId) is { } r => (r.Consumed ?? [], r.RefundedDraws ?? []),
-        RefundSourceKind.Usage when known.Usage(SourceId) is { } u => (u.Draws, u.RefundedDraws ?? []),
+        RefundSourceKind.Reservation when known.Reservation(SourceId) is { } r => (r.Consumed ?? [], r.RefundedDraws ?? [], r.ResolvedAt),
+        RefundSourceKind.Usage when known.Usage(SourceId) is { } u => (u.Draws, u.RefundedDraws ?? [], u.RecordedAt),
         _ => null,
     };
 

@@ -119,7 +119,7 @@ public class GrantFreezeTests
     {
         var spec = Given([.. Blocks, Used("u1", 80, [D("promo", 30), D("buy", 50)], Sec(1)), Frozen("buy", Sec(2))])
             .When(Do.RefundUsage("f1", "u1", 60), Sec(3))
-            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 60, [D("buy", 50), D("promo", 10)], Sec(3)));
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 60, [D("buy", 50), D("promo", 10)], Sec(3), consumedAt: Sec(1)));
         spec.Balance.ShouldBe(new Balance(130, Consumed: 80, 0, 0, Refunded: 60, 0, Available: 10, 0, 0, Frozen: 100));
         Holds(spec.Balance);
     }

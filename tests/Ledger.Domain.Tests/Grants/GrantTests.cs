@@ -112,7 +112,7 @@ public class GrantTests
         // Spent credits still count against the lifetime limit.
         spec.When(Do.Grant("after-use", 1), Sec(4)).ThenRejected(RejectionCodes.BalanceLimitExceeded);
         spec.When(Do.RefundUsage("f1", "u1", Limits.MaxAmount), Sec(5))
-            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", Limits.MaxAmount, [D("g0000", Limits.MaxAmount)], Sec(5)));
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", Limits.MaxAmount, [D("g0000", Limits.MaxAmount)], Sec(5), consumedAt: Sec(3)));
         spec.Balance.Available.ShouldBe(Limits.MaxLifetimeGranted);
         spec.Balance.Refunded.ShouldBe(Limits.MaxAmount);
     }

@@ -108,7 +108,7 @@ public class OverageTests
     {
         var spec = Given(Opened(), Granted("g1", 50), Used("u1", 80, [D("g1", 50), D(OverageBlock, 30)], Sec(1)))
             .When(Do.RefundUsage("f1", "u1", 40), Sec(2))
-            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 40, [D(OverageBlock, 30), D("g1", 10)], Sec(2)));
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 40, [D(OverageBlock, 30), D("g1", 10)], Sec(2), consumedAt: Sec(1)));
         spec.Balance.ShouldBe(new Balance(50, Consumed: 80, 0, 0, Refunded: 40, 0, Available: 10, Overage: 0, 0));
     }
 
@@ -126,9 +126,9 @@ public class OverageTests
         spec.When(Do.Use("u2", 105), Sec(4), allowOverage: true).Then(Used("u2", 105, [D("g1", 90), D(OverageBlock, 15)], Sec(4)));
         spec.Balance.Overage.ShouldBe(5);
 
-        spec.When(Do.RefundUsage("f2", "u2", 3), Sec(5)).Then(Refunded("f2", RefundSourceKind.Usage, "u2", 3, [D(OverageBlock, 3)], Sec(5)));
+        spec.When(Do.RefundUsage("f2", "u2", 3), Sec(5)).Then(Refunded("f2", RefundSourceKind.Usage, "u2", 3, [D(OverageBlock, 3)], Sec(5), consumedAt: Sec(4)));
         spec.When(Do.RefundUsage("f3", "u2", 102), Sec(6))
-            .Then(Refunded("f3", RefundSourceKind.Usage, "u2", 102, [D(OverageBlock, 12), D("g1", 90)], Sec(6)));
+            .Then(Refunded("f3", RefundSourceKind.Usage, "u2", 102, [D(OverageBlock, 12), D("g1", 90)], Sec(6), consumedAt: Sec(4)));
         spec.Balance.ShouldBe(new Balance(100, Consumed: 115, 0, 0, Refunded: 115, 0, Available: 100, Overage: 0, 0));
     }
 

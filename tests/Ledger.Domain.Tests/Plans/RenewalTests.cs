@@ -124,6 +124,16 @@ public class RenewalTests
     }
 
     [Fact]
+    public void A_refund_of_an_earlier_periods_usage_leaves_this_periods_quota_alone()
+    {
+        var spec = Spent4000()
+            .When(Do.Use("u2", 300, Sync), Feb1.AddDays(1))
+            .When(Do.RefundUsage("f1", "u1", 1_000), Feb1.AddDays(2));
+        spec.State.PeriodConsumed.ShouldBe(300); // not -700: u1 was January's
+        spec.When(Do.RefundUsage("f2", "u2", 100), Feb1.AddDays(3)).State.PeriodConsumed.ShouldBe(200);
+    }
+
+    [Fact]
     public void PeriodConsumed_counts_the_period_net_of_refunds_and_restarts_with_each_period()
     {
         var spec = Spent4000()

@@ -22,14 +22,14 @@ public class RefundTests
     {
         var spec = Given(UsedFromTwoBlocks)
             .When(Do.RefundUsage("f1", "u1", 10, "failed call"), Sec(10))
-            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 10, [D("buy", 10)], Sec(10), "failed call"));
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 10, [D("buy", 10)], Sec(10), "failed call", consumedAt: Sec(1)));
 
         spec.Balance.ShouldBe(new Balance(Granted: 130, Consumed: 50, 0, 0, Refunded: 10, 0, Available: 90, 0, 0));
         spec.Records.Usage("u1")!.Refunded.ShouldBe(10);
         spec.Records.Refund("f1").ShouldNotBeNull();
 
         spec.When(Do.RefundUsage("f2", "u1", 25), Sec(11))
-            .Then(Refunded("f2", RefundSourceKind.Usage, "u1", 25, [D("buy", 10), D("promo", 15)], Sec(11)));
+            .Then(Refunded("f2", RefundSourceKind.Usage, "u1", 25, [D("buy", 10), D("promo", 15)], Sec(11), consumedAt: Sec(1)));
         spec.State.Blocks["buy"].Refunded.ShouldBe(20);
         spec.State.Blocks["promo"].Refunded.ShouldBe(15);
     }
@@ -38,14 +38,14 @@ public class RefundTests
     public void Refunds_never_exceed_what_the_source_consumed_across_several_refunds()
     {
         var spec = Given(UsedFromTwoBlocks)
-            .When(Do.RefundUsage("f1", "u1", 20), Sec(10)).Then(Refunded("f1", RefundSourceKind.Usage, "u1", 20, [D("buy", 20)], Sec(10)))
+            .When(Do.RefundUsage("f1", "u1", 20), Sec(10)).Then(Refunded("f1", RefundSourceKind.Usage, "u1", 20, [D("buy", 20)], Sec(10), consumedAt: Sec(1)))
             .When(Do.RefundUsage("f2", "u1", 31), Sec(11)).ThenRejected(RejectionCodes.RefundExceedsConsumed);
 
         spec.Rejection.Extensions!["consumed"].ShouldBe(50L);
         spec.Rejection.Extensions!["refunded"].ShouldBe(20L);
         spec.Rejection.Extensions!["requested"].ShouldBe(31L);
 
-        spec.When(Do.RefundUsage("f2", "u1", 30), Sec(12)).Then(Refunded("f2", RefundSourceKind.Usage, "u1", 30, [D("promo", 30)], Sec(12)));
+        spec.When(Do.RefundUsage("f2", "u1", 30), Sec(12)).Then(Refunded("f2", RefundSourceKind.Usage, "u1", 30, [D("promo", 30)], Sec(12), consumedAt: Sec(1)));
         spec.When(Do.RefundUsage("f3", "u1", 1), Sec(13)).ThenRejected(RejectionCodes.RefundExceedsConsumed);
         spec.Balance.Refunded.ShouldBe(50);
         spec.Balance.Available.ShouldBe(130);
@@ -57,7 +57,7 @@ public class RefundTests
         var spec = Given(CommittedFromTwoBlocks)
             .When(Do.RefundCommit("f1", "r1", 41), Sec(10)).ThenRejected(RejectionCodes.RefundExceedsConsumed);
         spec.When(Do.RefundCommit("f1", "r1", 40), Sec(10))
-            .Then(Refunded("f1", RefundSourceKind.Reservation, "r1", 40, [D("buy", 10), D("promo", 30)], Sec(10)));
+            .Then(Refunded("f1", RefundSourceKind.Reservation, "r1", 40, [D("buy", 10), D("promo", 30)], Sec(10), consumedAt: Sec(2)));
         spec.Records.Reservation("r1")!.Refunded.ShouldBe(40);
     }
 
@@ -111,7 +111,7 @@ public class RefundTests
         var spec = Given(UsedFromTwoBlocks)
             .When(Do.RefundUsage("f1", "u1", 50), Hour(2))
             .Then(
-                Refunded("f1", RefundSourceKind.Usage, "u1", 50, [D("buy", 20), D("promo", 30)], Hour(2)),
+                Refunded("f1", RefundSourceKind.Usage, "u1", 50, [D("buy", 20), D("promo", 30)], Hour(2), consumedAt: Sec(1)),
                 Expired("promo", 30, Hour(2)));
 
         spec.Balance.ShouldBe(new Balance(Granted: 130, Consumed: 50, Expired: 30, 0, Refunded: 50, 0, Available: 100, 0, 0));
@@ -124,7 +124,7 @@ public class RefundTests
         var spec = Given([.. UsedFromTwoBlocks, Voided("buy", 80, Sec(5))])
             .When(Do.RefundUsage("f1", "u1", 15), Sec(10))
             .Then(
-                Refunded("f1", RefundSourceKind.Usage, "u1", 15, [D("buy", 15)], Sec(10)),
+                Refunded("f1", RefundSourceKind.Usage, "u1", 15, [D("buy", 15)], Sec(10), consumedAt: Sec(1)),
                 VoidedOnRelease("buy", 15, Sec(10)));
 
         spec.Balance.Available.ShouldBe(0);

@@ -164,6 +164,7 @@ internal sealed class World
     private BillingPeriod? period;
     private int crossings;
     private long periodConsumed;
+    private readonly Dictionary<(RefundSourceKind, string), DateTimeOffset> consumedAt = [];
     private AccountStatus status = AccountStatus.Active;
     private DateTimeOffset? graceEndsAt;
     private DateTimeOffset? flaggedAt;
@@ -453,6 +454,7 @@ internal sealed class World
         Execute(command, expect, () =>
         {
             holds[id] = hold! with { Status = "committed", Committed = amount ?? held, CommitCommand = command };
+            consumedAt[(RefundSourceKind.Reservation, id)] = now;
             Consume(amount ?? held, alarm: true);
         });
     }
@@ -491,6 +493,7 @@ internal sealed class World
         Execute(command, expect, () =>
         {
             usages[command.UsageId] = command;
+            consumedAt[(RefundSourceKind.Usage, command.UsageId)] = now;
             Consume(amount, alarm: true);
         });
     }
@@ -529,7 +532,8 @@ internal sealed class World
         {
             refunds[command.RefundId] = command;
             refundedBySource[(kind, source)] = refundedBySource.GetValueOrDefault((kind, source)) + amount;
-            Consume(-amount, alarm: false);
+            // a refund of an earlier period's consumption does not count against this period
+            Consume(-amount, alarm: false, inPeriod: period is not { } p || consumedAt[(kind, source)] >= p.Start);
         });
     }
 
@@ -540,11 +544,11 @@ internal sealed class World
     /// the alarm fires when the hour (minute buckets) passes the plan's threshold, unless it fired less than an hour
     /// ago or spending is already frozen.
     /// </summary>
-    private void Consume(long amount, bool alarm)
+    private void Consume(long amount, bool alarm, bool inPeriod = true)
     {
         if (amount >= 0) consumed += amount;
         else refunded -= amount;
-        periodConsumed += amount;
+        if (inPeriod) periodConsumed += amount;
         consumption.Add((now, amount));
         if (!alarm || Terms?.VelocityCreditsPerHour is not { } threshold) return;
         if (flaggedAt is { } flagged && (spendingFrozen || flagged > now.AddHours(-1))) return;
