@@ -1,9 +1,6 @@
 using System.Net;
 using System.Text;
-using JasperFx.CommandLine;
 using Ledger.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Shouldly;
 using Xunit;
 
@@ -14,38 +11,7 @@ namespace Ledger.Api.Tests.Http;
 /// socket to Kestrel. A body of unknown length (chunked) is only stopped by Kestrel's MaxRequestBodySize while it is
 /// read, and must still be answered 413 payload-too-large as a problem.
 /// </summary>
-public sealed class KestrelApp(PostgresServer server) : IAsyncLifetime
-{
-    private Factory _factory = null!;
-    public HttpClient Admin { get; private set; } = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        JasperFxEnvironment.AutoStartHost = true;
-        _factory = new Factory(await server.CreateDatabaseAsync("kestrel"));
-        _factory.UseKestrel(0);
-        _factory.StartServer();
-        Admin = _factory.CreateClient();
-        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", LedgerApp.AdminKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Admin?.Dispose();
-        if (_factory is not null) await _factory.DisposeAsync();
-    }
-
-    private sealed class Factory(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting("LEDGER_DATABASE", connectionString);
-            builder.UseSetting("LEDGER_BOOTSTRAP_ADMIN_KEY", LedgerApp.AdminKey);
-            builder.UseSetting("urls", "http://127.0.0.1:0");
-            builder.UseEnvironment("Testing");
-        }
-    }
-}
+public sealed class KestrelApp(PostgresServer server) : KestrelLedger(server, "kestrel");
 
 public sealed class KestrelLimitsTests(KestrelApp fixture) : IClassFixture<KestrelApp>
 {

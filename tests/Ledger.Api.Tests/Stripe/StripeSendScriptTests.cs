@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using JasperFx.CommandLine;
 using Ledger.Api.Tests.Balances;
 using Ledger.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Xunit;
 
 namespace Ledger.Api.Tests.Stripe;
@@ -15,41 +12,14 @@ namespace Ledger.Api.Tests.Stripe;
 /// scripts/stripe-send.sh (openssl and curl), in several orders and repeats. The service listens on a real socket
 /// with the real clock, as it does in production.
 /// </summary>
-public sealed class StripeSendScriptTests(PostgresServer server) : IAsyncLifetime
+public sealed class StripeSendApp(PostgresServer server)
+    : KestrelLedger(server, "stripe-send", new Dictionary<string, string> { ["LEDGER_STRIPE_WEBHOOK_SECRET"] = StripeSendScriptTests.Secret });
+
+public sealed class StripeSendScriptTests(StripeSendApp fixture) : IClassFixture<StripeSendApp>
 {
-    private const string Secret = "whsec_readme_demo_secret";
-    private Factory _factory = null!;
-    private HttpClient Admin { get; set; } = null!;
+    public const string Secret = "whsec_readme_demo_secret";
+    private HttpClient Admin => fixture.Admin;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        JasperFxEnvironment.AutoStartHost = true;
-        _factory = new Factory(await server.CreateDatabaseAsync("stripe-send"));
-        _factory.UseKestrel(0);
-        _factory.StartServer();
-        Admin = _factory.CreateClient();
-        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", LedgerApp.AdminKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Admin?.Dispose();
-        if (_factory is not null) await _factory.DisposeAsync();
-    }
-
-    private sealed class Factory(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting("LEDGER_DATABASE", connectionString);
-            builder.UseSetting("LEDGER_BOOTSTRAP_ADMIN_KEY", LedgerApp.AdminKey);
-            builder.UseSetting("LEDGER_STRIPE_WEBHOOK_SECRET", Secret);
-            builder.UseSetting("LEDGER_RATE_LIMITS", "off");
-            builder.UseSetting("urls", "http://127.0.0.1:0");
-            builder.UseEnvironment("Testing");
-        }
-    }
 
     /// <summary>Runs scripts/stripe-send.sh on sample files; one parsed answer per file.</summary>
     private async Task<List<JsonElement>> Send(string[] samples, long? signedAt = null)
