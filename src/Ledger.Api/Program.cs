@@ -88,7 +88,7 @@ builder.Services.AddAuthorization(auth =>
     foreach (var scope in Scopes.All)
         auth.AddPolicy(scope, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.Has(scope)));
 });
-builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiAnonymous>());
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();

@@ -127,6 +127,29 @@ public sealed class OpenApiTests(OpenApiApp fixture) : IClassFixture<OpenApiApp>
     }
 
     [Fact]
+    public async Task The_document_passes_redocly_lint_with_its_recommended_rules()
+    {
+        var folder = await NpmTools.InstalledAsync(Path.Combine("tests", "Ledger.Api.Tests", "Http", "node"), Path.Combine("@redocly", "cli"));
+        var file = Path.Combine(Path.GetTempPath(), $"ledger-openapi-{Guid.NewGuid():N}.json");
+        // asked for under a real host name, as a client would (the server URL follows the request's host)
+        var client = App.ClientWith(null);
+        client.BaseAddress = new Uri("http://ledger.test");
+        await File.WriteAllTextAsync(file, await (await client.Get("/openapi/v1.json")).Content.ReadAsStringAsync(Ct), Ct);
+        try
+        {
+            var (exitCode, output, error) = await NpmTools.RunAsync(folder, Path.Combine(folder, "node_modules", ".bin", "redocly"),
+                $"lint --config redocly.yaml --format stylish \"{file}\"", TimeSpan.FromMinutes(2), throwOnFailure: false);
+            var problems = output.Split('\n').Where(l => l.Contains(" error ", StringComparison.Ordinal) || l.Contains(" warning ", StringComparison.Ordinal));
+            problems.ShouldBeEmpty($"redocly lint:\n{output}\n{error}");
+            exitCode.ShouldBe(0, $"redocly lint:\n{output}\n{error}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task The_stripe_webhook_needs_no_API_key_and_documents_its_signed_body()
     {
         var webhook = (await Document()).GetProperty("paths").GetProperty("/v1/webhooks/stripe").GetProperty("post");

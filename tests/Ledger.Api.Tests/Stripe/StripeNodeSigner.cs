@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Ledger.Api.Tests.Infrastructure;
 
 namespace Ledger.Api.Tests.Stripe;
 
@@ -12,8 +13,6 @@ public static class StripeNodeSigner
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static Process? _node;
-
-    public static string NodeDirectory { get; } = FindNodeDirectory();
 
     public static async Task<string> SignAsync(string payload, string secret, long timestamp) =>
         (await SignManyAsync([(payload, timestamp)], secret))[0];
@@ -50,10 +49,10 @@ public static class StripeNodeSigner
     private static async Task<Process> StartAsync()
     {
         if (_node is { HasExited: false }) return _node;
-        await EnsureInstalledAsync();
+        var directory = await NpmTools.InstalledAsync(Path.Combine("tests", "Ledger.Api.Tests", "Stripe", "node"), "stripe");
         var start = new ProcessStartInfo("node", "sign.js")
         {
-            WorkingDirectory = NodeDirectory,
+            WorkingDirectory = directory,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -65,35 +64,5 @@ public static class StripeNodeSigner
             try { _node.Kill(); } catch (InvalidOperationException) { }
         };
         return _node;
-    }
-
-    /// <summary>Runs <c>npm ci</c> when stripe-node is not installed yet (CI starts from a fresh clone).</summary>
-    private static async Task EnsureInstalledAsync()
-    {
-        if (File.Exists(Path.Combine(NodeDirectory, "node_modules", "stripe", "package.json"))) return;
-        var npm = new ProcessStartInfo("npm", "ci --no-audit --no-fund --loglevel=error")
-        {
-            WorkingDirectory = NodeDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(npm) ?? throw new InvalidOperationException("could not start npm");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"npm ci in {NodeDirectory} failed ({process.ExitCode}): {await output} {await error}");
-    }
-
-    private static string FindNodeDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Ledger.Api.Tests", "Stripe", "node");
-            if (File.Exists(Path.Combine(candidate, "package.json"))) return candidate;
-        }
-        throw new InvalidOperationException($"tests/Ledger.Api.Tests/Stripe/node not found above {AppContext.BaseDirectory}");
     }
 }
