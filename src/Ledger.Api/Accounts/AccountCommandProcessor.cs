@@ -121,7 +121,12 @@ public sealed class AccountCommandProcessor(
                 await Task.Delay(Random.Shared.Next(1, 5 * attempt));
             }
         }
-        log.LogError(error, "Command {Command} for {Account} failed", pending.Request.Command.GetType().Name, accountId);
+        if (error.GetType().Name == "DocumentAlreadyExistsException")
+            // A unique insert of the request's own (e.g. a Stripe event's record) lost a race with a twin delivery:
+            // nothing was written, and the caller answers from the winner's record.
+            log.LogDebug(error, "Command {Command} for {Account} lost an insert race", pending.Request.Command.GetType().Name, accountId);
+        else
+            log.LogError(error, "Command {Command} for {Account} failed", pending.Request.Command.GetType().Name, accountId);
         pending.Reply.TrySetException(error);
     }
 

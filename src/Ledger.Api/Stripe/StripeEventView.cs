@@ -12,7 +12,7 @@ public sealed class StripeEventView
     private StripeEventView(JsonElement root)
     {
         Root = root;
-        Object = root.TryGetProperty("data", out var data) && data.TryGetProperty("object", out var o) ? o : default;
+        Object = StripeJson.Element(root, "data", "object") ?? default;
     }
 
     public JsonElement Root { get; }
@@ -29,6 +29,7 @@ public sealed class StripeEventView
     public static StripeEventView Parse(string json)
     {
         using var document = JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException("A Stripe event is a JSON object.");
         return new StripeEventView(document.RootElement.Clone());
     }
 

@@ -8,6 +8,7 @@ using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
 using Ledger.Domain.Stripe;
 using Marten;
+using Marten.Linq;
 using Marten.Patching;
 using Npgsql;
 
@@ -81,10 +82,7 @@ public sealed partial class StripeEvents(
         List<StripeEventRecord> waiting;
         await using (var session = store.QuerySession())
         {
-            waiting = (await session.Query<StripeEventRecord>()
-                .Where(r => r.WaitingFor == milestone && r.Status == StripeEventStatus.Parked)
-                .OrderBy(r => r.StripeCreatedAt).ThenBy(r => r.ReceivedAt)
-                .Take(1000).ToListAsync()).ToList();
+            waiting = [.. await session.QueryAsync(new ParkedWaitingFor { Milestone = milestone })];
         }
         foreach (var record in waiting)
         {
@@ -110,8 +108,8 @@ public sealed partial class StripeEvents(
     private async Task<StripeDelivery> Repeated(StripeEventRecord record)
     {
         await using var session = store.LightweightSession();
-        session.Patch<StripeEventRecord>(record.Id).Increment(x => x.Deliveries);
-        session.Patch<StripeEventRecord>(record.Id).Set(x => x.LastDeliveredAt, clock.GetUtcNow());
+        // one patch statement for both fields: redeliveries are half of all webhook traffic
+        session.Patch<StripeEventRecord>(record.Id).Increment(x => x.Deliveries).Set(x => x.LastDeliveredAt, clock.GetUtcNow());
         await session.SaveChangesAsync();
         return new StripeDelivery(record, Duplicate: true);
     }
@@ -475,4 +473,17 @@ public sealed class KeyedLocks
             }
         }
     }
+}
+
+/// <summary>
+/// Parked events waiting for a milestone, oldest Stripe event first. Compiled once (every purchase asks, and LINQ
+/// parsing per call showed in profiles of the webhook).
+/// </summary>
+public sealed class ParkedWaitingFor : ICompiledListQuery<StripeEventRecord>
+{
+    public string Milestone { get; set; } = "";
+
+    public System.Linq.Expressions.Expression<Func<IMartenQueryable<StripeEventRecord>, IEnumerable<StripeEventRecord>>> QueryIs() =>
+        q => q.Where(r => r.WaitingFor == Milestone && r.Status == StripeEventStatus.Parked)
+            .OrderBy(r => r.StripeCreatedAt).ThenBy(r => r.ReceivedAt).Take(1000);
 }
