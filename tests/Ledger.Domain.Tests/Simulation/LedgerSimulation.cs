@@ -849,11 +849,12 @@ internal sealed class World
                 }
                 case OverageSettled settled:
                     // Settled at a period end, all of the debt, as the plan says, before the next period starts.
-                    Check(settled.Amount > 0 && settled.Amount == cur!.Blocks[CreditBlock.OverageId].Debt
+                    var overageBlock = cur!.Blocks[CreditBlock.OverageId];
+                    Check(settled.Amount > 0 && settled.Amount == overageBlock.Debt
                           && settled.Settlement == terms?.SettleOverageAtPeriodEnd
                           && cur.Period is { } closing && settled.PeriodStart == closing.Start && settled.PeriodEnd == closing.End
                           && settled.SettledAt == closing.End,
-                        $"a settlement that does not close the period's debt: {Canonical.Event(e)} with {cur.Blocks[CreditBlock.OverageId]}");
+                        $"a settlement that does not close the period's debt: {Canonical.Event(e)} with {overageBlock}");
                     break;
                 case CreditsGranted g:
                     // No grant id is ever granted twice: a second CreditsGranted would replace the block and its history.
