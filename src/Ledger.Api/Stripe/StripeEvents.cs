@@ -33,13 +33,15 @@ public sealed partial class StripeEvents(
 
     private readonly ConcurrentDictionary<string, Task<StripeDelivery>> _inFlight = new(StringComparer.Ordinal);
     private readonly KeyedLocks _accounts = new();
+    private readonly SettledOutcomes _settled = new(capacity: 20_000);
 
     /// <summary>A delivery whose signature was verified.</summary>
     public async Task<StripeDelivery> Receive(StripeEventView e, string payload)
     {
+        if (_settled.Find(e.Id) is { } settled) return await Repeated(settled);
         var action = mapper.Map(e);
         var known = await Prefetch(e.Id, action);
-        if (known.Record is { } recorded) return await Repeated(recorded);
+        if (known.Record is { } recorded) return await Repeated(_settled.Remember(recorded));
 
         var mine = new TaskCompletionSource<StripeDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
         var running = _inFlight.GetOrAdd(e.Id, mine.Task);
@@ -47,6 +49,7 @@ public sealed partial class StripeEvents(
         try
         {
             var delivery = await Apply(e, payload, previous: null, by: Actor, action, known);
+            _settled.Remember(delivery.Record);
             mine.SetResult(delivery);
             return delivery.Duplicate ? await Repeated(delivery.Record) : delivery;
         }
@@ -486,4 +489,33 @@ public sealed class ParkedWaitingFor : ICompiledListQuery<StripeEventRecord>
     public System.Linq.Expressions.Expression<Func<IMartenQueryable<StripeEventRecord>, IEnumerable<StripeEventRecord>>> QueryIs() =>
         q => q.Where(r => r.WaitingFor == Milestone && r.Status == StripeEventStatus.Parked)
             .OrderBy(r => r.StripeCreatedAt).ThenBy(r => r.ReceivedAt).Take(1000);
+}
+
+/// <summary>
+/// What became of Stripe events this process saw settled for good (processed, duplicate, ignored), without their
+/// payloads: a redelivery of one of them, half of Stripe's traffic, is answered without reading the database. Parked
+/// and failed events may still change (a replay), so they are never kept. Bounded: the oldest are forgotten first,
+/// and a forgotten event is simply read again.
+/// </summary>
+public sealed class SettledOutcomes(int capacity)
+{
+    private readonly ConcurrentDictionary<string, StripeEventRecord> _outcomes = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _order = new();
+
+    public StripeEventRecord? Find(string eventId) => _outcomes.GetValueOrDefault(eventId);
+
+    /// <summary>Keeps <paramref name="record"/>'s outcome if it is final; returns the record.</summary>
+    public StripeEventRecord Remember(StripeEventRecord record)
+    {
+        if (record.Status is not (StripeEventStatus.Processed or StripeEventStatus.Duplicate or StripeEventStatus.Ignored)) return record;
+        var outcome = new StripeEventRecord
+        {
+            Id = record.Id, Type = record.Type, Status = record.Status, Detail = record.Detail, AccountId = record.AccountId,
+            LedgerEvents = record.LedgerEvents,
+        };
+        if (!_outcomes.TryAdd(record.Id, outcome)) return record;
+        _order.Enqueue(record.Id);
+        while (_outcomes.Count > capacity && _order.TryDequeue(out var oldest)) _outcomes.TryRemove(oldest, out _);
+        return record;
+    }
 }
