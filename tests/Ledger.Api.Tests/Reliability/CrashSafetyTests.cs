@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Ledger.Api.Tests.Infrastructure;
+using Xunit;
+
+namespace Ledger.Api.Tests.Reliability;
+
+/// <summary>
+/// DESIGN "Reliability": `kill -9` of the API under load loses no acknowledged operation and duplicates none. The
+/// service runs as its own process (the built Ledger.Api.dll, as production runs it) and is killed with SIGKILL while
+/// clients are writing; a new process on the same database must still hold every acknowledged write, and replaying
+/// every request, acknowledged or cut off, must apply each exactly once.
+/// </summary>
+public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
+{
+    private const int Accounts = 4, Clients = 16;
+    private const long Granted = 1_000_000;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string _database = "";
+    private int _port;
+    private Process? _service;
+    private readonly List<string> _serviceOutput = [];
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await server.CreateDatabaseAsync("crash");
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        _port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        return ValueTask.CompletedTask;
+    }
+
+    private Uri BaseAddress => new($"http://127.0.0.1:{_port}");
+
+    /// <summary>Starts the service's own dll (same build configuration as these tests) and waits until it is ready.</summary>
+    private async Task StartServiceAsync()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var api = Path.Combine(PostgresServer.FindRepositoryRoot(), "src", "Ledger.Api");
+        var dll = Path.Combine(api, "bin", configuration, "net10.0", "Ledger.Api.dll");
+        Assert.True(File.Exists(dll), $"{dll} is not built");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = api, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        start.Environment["LEDGER_DATABASE"] = _database;
+        start.Environment["LEDGER_BOOTSTRAP_ADMIN_KEY"] = LedgerApp.AdminKey;
+        start.Environment["LEDGER_RATE_LIMITS"] = "off";
+        start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
+        _service = Process.Start(start)!;
+        _service.OutputDataReceived += (_, e) => { lock (_serviceOutput) if (e.Data is { } line) _serviceOutput.Add(line); };
+        _service.ErrorDataReceived += (_, e) => { lock (_serviceOutput) if (e.Data is { } line) _serviceOutput.Add(line); };
+        _service.BeginOutputReadLine();
+        _service.BeginErrorReadLine();
+
+        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_service.HasExited) Assert.Fail($"the service exited ({_service.ExitCode}):\n{Output()}");
+            try
+            {
+                if ((await probe.GetAsync("/health/ready", Ct)).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) when (!Ct.IsCancellationRequested) { }
+            await Task.Delay(200, Ct);
+        }
+        Assert.Fail($"the service did not become ready:\n{Output()}");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, in-flight requests cut off.</summary>
+    private void Kill()
+    {
+        if (_service is not { HasExited: false } process) return;
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    private string Output()
+    {
+        lock (_serviceOutput) return string.Join('\n', _serviceOutput.TakeLast(40));
+    }
+
+    private HttpClient Client()
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients * 2 })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromSeconds(20),
+        };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LedgerApp.AdminKey);
+        return client;
+    }
+
+    /// <summary>
+    /// One write a client sent: its path and body (ids chosen by the client, so it can be sent again), and what it
+    /// consumes once its reservation, if any, is committed.
+    /// </summary>
+    private sealed record Write(string Account, string Kind, string Path, object Body, long Consumes, string? ReservationId = null);
+
+    [Fact]
+    public async Task A_kill_9_under_load_loses_no_acknowledged_write_and_duplicates_none()
+    {
+        await StartServiceAsync();
+        using var client = Client();
+        var accounts = Enumerable.Range(0, Accounts).Select(i => $"crash-{i}").ToList();
+        var initial = new Dictionary<string, long>();
+        foreach (var account in accounts)
+        {
+            (await client.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = "enterprise" }, Ct)).EnsureSuccessStatusCode();
+            (await client.PostAsJsonAsync($"/v1/accounts/{account}/grants",
+                new { grantId = "crash-grant", amount = Granted, source = "manual", reason = "crash test" }, Ct)).EnsureSuccessStatusCode();
+            initial[account] = (await (await client.GetAsync($"/v1/accounts/{account}/balance", Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct))
+                .GetProperty("available").GetInt64();
+        }
+
+        // Clients write until the kill: usage, and reserve-then-commit pairs, each with its own id.
+        var acknowledged = new ConcurrentBag<Write>();
+        var cutOff = new ConcurrentBag<Write>();
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var account = accounts[(c + n) % Accounts];
+                var amount = 1 + (c * 7 + n) % 10;
+                var rid = $"r-{c}-{n}";
+                Write[] writes = n % 2 == 0
+                    ? [new Write(account, "usage", $"/v1/accounts/{account}/usage", new { usageId = $"u-{c}-{n}", amount, feature = "ai" }, amount)]
+                    : [new Write(account, "reserve", $"/v1/accounts/{account}/reservations", new { reservationId = rid, amount, feature = "ai", ttlSeconds = 3600 }, amount, rid),
+                       new Write(account, "commit", $"/v1/accounts/{account}/reservations/{rid}/commit", new { amount }, 0, rid)];
+                foreach (var write in writes)
+                {
+                    try
+                    {
+                        var response = await client.PostAsJsonAsync(write.Path, write.Body, CancellationToken.None);
+                        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created,
+                            $"{write.Path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
+                        acknowledged.Add(write);
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                    {
+                        cutOff.Add(write); // no answer: it may or may not have been applied
+                        return;
+                    }
+                }
+            }
+        }, Ct)).ToList();
+
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        Kill();
+        stop.Cancel();
+        await Task.WhenAll(load);
+        Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} writes were acknowledged before the kill");
+
+        await StartServiceAsync();
+
+        // Every acknowledged write is there, read before anything is sent again: a usage sent again is a replay
+        // (200), never applied anew (201); an acknowledged hold exists; an acknowledged commit is committed.
+        foreach (var write in acknowledged)
+        {
+            if (write.Kind == "usage")
+            {
+                var again = await client.PostAsJsonAsync(write.Path, write.Body, Ct);
+                Assert.True(again.StatusCode == HttpStatusCode.OK,
+                    $"acknowledged {write.Path} was lost in the crash: {(int)again.StatusCode} {await again.Content.ReadAsStringAsync(Ct)}");
+                continue;
+            }
+            var hold = await client.GetAsync($"/v1/accounts/{write.Account}/reservations/{write.ReservationId}", Ct);
+            Assert.True(hold.StatusCode == HttpStatusCode.OK, $"acknowledged {write.Kind} of {write.ReservationId} was lost in the crash");
+            var status = (await hold.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString();
+            if (write.Kind == "commit") Assert.Equal("committed", status);
+        }
+
+        // The cut-off writes, sent again, apply at most once (201 if the crash lost them, 200 if it did not); then
+        // every hold is committed (a replay where the client's commit got through), so each write happened once.
+        var writes = acknowledged.Concat(cutOff).ToList();
+        foreach (var write in cutOff.Where(w => w.Kind != "commit"))
+        {
+            var again = await client.PostAsJsonAsync(write.Path, write.Body, Ct);
+            Assert.True(again.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created,
+                $"retrying {write.Path} after the crash: {(int)again.StatusCode} {await again.Content.ReadAsStringAsync(Ct)}");
+        }
+        foreach (var hold in writes.Where(w => w.Kind == "reserve"))
+        {
+            var commit = await client.PostAsJsonAsync($"{hold.Path}/{hold.ReservationId}/commit", new { amount = hold.Consumes }, Ct);
+            Assert.True(commit.StatusCode == HttpStatusCode.OK,
+                $"committing {hold.ReservationId}: {(int)commit.StatusCode} {await commit.Content.ReadAsStringAsync(Ct)}");
+        }
+
+        // Each account consumed exactly what was sent to it, once: nothing lost, nothing doubled.
+        foreach (var account in accounts)
+        {
+            var expected = writes.Where(w => w.Account == account).Sum(w => w.Consumes);
+            var balance = await (await client.GetAsync($"/v1/accounts/{account}/balance", Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
+            Assert.Equal(expected, balance.GetProperty("consumed").GetInt64());
+            Assert.Equal(0, balance.GetProperty("reserved").GetInt64());
+            Assert.Equal(initial[account] - expected, balance.GetProperty("available").GetInt64());
+        }
+        TestContext.Current.SendDiagnosticMessage(
+            $"kill -9 under load: {acknowledged.Count} acknowledged, {cutOff.Count} cut off; all present after restart, none doubled");
+    }
+}
