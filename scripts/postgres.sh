@@ -4,10 +4,13 @@
 #
 #   scripts/postgres.sh start    start it (initdb on first use); prints the connection string
 #   scripts/postgres.sh stop     stop it (pg_ctl -m fast)
+#   scripts/postgres.sh crash    stop it as a power cut would (pg_ctl -m immediate: no checkpoint, crash
+#                                recovery on the next start); for reliability tests
 #   scripts/postgres.sh status   exit 0 if it is running, 3 if not
 #   scripts/postgres.sh url      print the Npgsql connection string
 #
-# State lives in the repository's git-ignored .ledger/postgres/:
+# State lives in the repository's git-ignored .ledger/postgres/ ($LEDGER_PG_HOME instead, for a second,
+# private cluster, e.g. one a test may crash):
 #   data/        the cluster (PGDATA)
 #   run/         its Unix socket directory
 #   port         the TCP port it listens on (127.0.0.1 only)
@@ -32,7 +35,7 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(dirname "$SCRIPT_DIR")
-PG_HOME="$REPO_ROOT/.ledger/postgres"
+PG_HOME="${LEDGER_PG_HOME:-$REPO_ROOT/.ledger/postgres}"
 PORT_FILE="$PG_HOME/port"
 DEFAULT_PORT=55432
 PORT_SCAN_LIMIT=200
@@ -110,7 +113,7 @@ set_state_dir() {
 
 fallback_state_dir() {
     local hash
-    hash=$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)
+    hash=$(printf '%s' "${LEDGER_PG_HOME:-$REPO_ROOT}" | sha256sum | cut -c1-12)
     echo "/tmp/ledger-postgres-$hash"
 }
 
@@ -283,6 +286,17 @@ cmd_stop() {
     log "stopped"
 }
 
+cmd_crash() {
+    locate_dirs
+    BINDIR=$(find_bindir)
+    if ! is_running; then
+        log "not running"
+        return 0
+    fi
+    run_pg "$BINDIR/pg_ctl" stop -D "$DATA_DIR" -m immediate -w -s >&2
+    log "stopped immediately (crash recovery on the next start)"
+}
+
 cmd_status() {
     locate_dirs
     BINDIR=$(find_bindir)
@@ -303,10 +317,11 @@ cmd_url() {
 case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
+    crash) cmd_crash ;;
     status) cmd_status ;;
     url) cmd_url ;;
     *)
-        echo "usage: $0 start|stop|status|url" >&2
+        echo "usage: $0 start|stop|crash|status|url" >&2
         exit 64
         ;;
 esac

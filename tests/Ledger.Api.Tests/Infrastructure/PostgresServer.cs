@@ -191,7 +191,15 @@ public sealed class PostgresServer : IAsyncLifetime
         return url;
     }
 
-    private static async Task<string> RunScriptAsync(string script, string command)
+    /// <summary>
+    /// Runs scripts/postgres.sh (start, crash, stop, url) for a second, private cluster kept under
+    /// <paramref name="home"/>, one a test may crash without disturbing the others; returns what it prints.
+    /// </summary>
+    public static Task<string> PrivateClusterAsync(string home, string command) =>
+        RunScriptAsync(Path.Combine(FindRepositoryRoot(), "scripts", "postgres.sh"), command,
+            new Dictionary<string, string> { ["LEDGER_PG_HOME"] = home });
+
+    private static async Task<string> RunScriptAsync(string script, string command, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo("bash")
         {
@@ -203,6 +211,7 @@ public sealed class PostgresServer : IAsyncLifetime
         };
         startInfo.ArgumentList.Add(script);
         startInfo.ArgumentList.Add(command);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[name] = value;
 
         using var process = Process.Start(startInfo)
             ?? throw new InvalidOperationException($"could not run bash {script} {command}");

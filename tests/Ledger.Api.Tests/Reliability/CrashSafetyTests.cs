@@ -11,10 +11,12 @@ using Xunit;
 namespace Ledger.Api.Tests.Reliability;
 
 /// <summary>
-/// DESIGN "Reliability": `kill -9` of the API under load loses no acknowledged operation and duplicates none. The
-/// service runs as its own process (the built Ledger.Api.dll, as production runs it) and is killed with SIGKILL while
-/// clients are writing; a new process on the same database must still hold every acknowledged write, and replaying
-/// every request, acknowledged or cut off, must apply each exactly once.
+/// DESIGN "Reliability": `kill -9` of the API (and an immediate PostgreSQL stop) under load loses no acknowledged
+/// operation and duplicates none. The service runs as its own process (the built Ledger.Api.dll, as production runs
+/// it) and is killed with SIGKILL while clients are writing; in the second case its PostgreSQL, a private cluster,
+/// is stopped at the same moment without a checkpoint (crash recovery on restart). A new process on the same
+/// database must still hold every acknowledged write, and replaying every request, acknowledged or cut off, must
+/// apply each exactly once.
 /// </summary>
 public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
 {
@@ -23,23 +25,40 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string _database = "";
+    private string? _privateCluster;
     private int _port;
     private Process? _service;
     private readonly List<string> _serviceOutput = [];
 
-    public async ValueTask InitializeAsync()
+    public ValueTask InitializeAsync()
     {
-        _database = await server.CreateDatabaseAsync("crash");
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         _port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
+        return ValueTask.CompletedTask;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Kill();
-        return ValueTask.CompletedTask;
+        if (_privateCluster is { } home)
+        {
+            await PostgresServer.PrivateClusterAsync(home, "stop");
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    /// <summary>The shared test server, or a private cluster this test may crash.</summary>
+    private async Task UseDatabaseAsync(bool crashable)
+    {
+        if (!crashable)
+        {
+            _database = await server.CreateDatabaseAsync("crash");
+            return;
+        }
+        _privateCluster = Path.Combine(Path.GetTempPath(), $"ledger-crash-{Guid.NewGuid():N}");
+        _database = (await PostgresServer.PrivateClusterAsync(_privateCluster, "start")).Trim();
     }
 
     private Uri BaseAddress => new($"http://127.0.0.1:{_port}");
@@ -109,9 +128,12 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
     /// </summary>
     private sealed record Write(string Account, string Kind, string Path, object Body, long Consumes, string? ReservationId = null);
 
-    [Fact]
-    public async Task A_kill_9_under_load_loses_no_acknowledged_write_and_duplicates_none()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_kill_9_under_load_loses_no_acknowledged_write_and_duplicates_none(bool postgresStopsImmediatelyToo)
     {
+        await UseDatabaseAsync(crashable: postgresStopsImmediatelyToo);
         await StartServiceAsync();
         using var client = Client();
         var accounts = Enumerable.Range(0, Accounts).Select(i => $"crash-{i}").ToList();
@@ -160,9 +182,11 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
 
         await Task.Delay(TimeSpan.FromSeconds(3), Ct);
         Kill();
+        if (postgresStopsImmediatelyToo) await PostgresServer.PrivateClusterAsync(_privateCluster!, "crash");
         stop.Cancel();
         await Task.WhenAll(load);
         Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} writes were acknowledged before the kill");
+        if (postgresStopsImmediatelyToo) await PostgresServer.PrivateClusterAsync(_privateCluster!, "start"); // crash recovery
 
         await StartServiceAsync();
 
