@@ -10,6 +10,7 @@ public sealed class OpenApiTags : IOpenApiDocumentTransformer
     {
         ["Accounts"] = "Open an account on a plan; read it with its blocks, holds and status; change its plan; grace and suspension (admin).",
         ["API keys"] = "Create, list and revoke API keys (admin). A key's secret is shown once.",
+        ["Audit"] = "What happened to an account: its events with who wrote each and why, statements and usage series, recomputed from the events.",
         ["Balances"] = "Balance now, as of an instant (asOf) or at a stream version, recomputed from the events.",
         ["Entitlements"] = "Which features an account may use now.",
         ["Grants"] = "Credits in (allowances, purchases, promotions, corrections) and voids.",

@@ -20,6 +20,7 @@ public sealed class OpenApiTests(OpenApiApp fixture) : IClassFixture<OpenApiApp>
         { "post", "/v1/accounts" },
         { "get", "/v1/accounts/{accountId}" },
         { "get", "/v1/accounts/{accountId}/balance" },
+        { "get", "/v1/accounts/{accountId}/events" },
         { "post", "/v1/accounts/{accountId}/grants" },
         { "post", "/v1/accounts/{accountId}/grants/{grantId}/void" },
         { "post", "/v1/accounts/{accountId}/reservations" },

@@ -1,0 +1,16 @@
+using System.Text.Json;
+
+namespace Ledger.Api.Audit;
+
+/// <summary>Who wrote an event and why, as stamped by the request that produced it; null when absent.</summary>
+public sealed record EventMetadataView(string? Actor, string? CorrelationId, string? CausationId, string? IdempotencyKey);
+
+/// <summary>
+/// One event of an account's stream: <c>sequence</c> is the store-wide order, <c>version</c> the position in the
+/// stream, <c>data</c> the event body exactly as it was stored.
+/// </summary>
+public sealed record AccountEventView(
+    long Sequence, long Version, string Type, DateTimeOffset Timestamp, JsonElement Data, EventMetadataView Metadata);
+
+/// <summary>A page of events in stream order; <c>next</c> is the <c>after</c> of the following page, null on the last one.</summary>
+public sealed record AccountEventPage(IReadOnlyList<AccountEventView> Items, long? Next);

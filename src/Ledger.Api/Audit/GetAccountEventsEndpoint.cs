@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Ledger.Api.Auth;
+using Ledger.Api.Http;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Wolverine.Http;
+
+namespace Ledger.Api.Audit;
+
+/// <summary>What a page asks for, once every query parameter has been checked.</summary>
+public sealed record EventsQuery(long After, int Limit, IReadOnlyList<string>? Types, DateTimeOffset? From, DateTimeOffset? To)
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    /// <summary>Every parameter is checked and every bad one named, so a client fixes them all at once.</summary>
+    public static (EventsQuery? Query, Dictionary<string, string[]> Errors) Parse(
+        string? after, string? limit, string? type, string? from, string? to, IReadOnlySet<string> knownTypes)
+    {
+        var errors = new Dictionary<string, string[]>();
+        long afterVersion = 0;
+        if (after is not null && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterVersion)))
+            errors["after"] = ["Must be a stream version: an integer of 0 or more."];
+        var size = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
+            errors["limit"] = [$"Must be an integer between 1 and {MaxLimit}."];
+
+        List<string>? types = null;
+        if (type is not null)
+        {
+            types = type.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
+            var unknown = types.Where(t => !knownTypes.Contains(t)).ToList();
+            if (types.Count == 0)
+                errors["type"] = ["Name one or more event types, comma-separated."];
+            else if (unknown.Count > 0)
+                errors["type"] = [$"Unknown event type(s): {string.Join(", ", unknown.Take(10).Select(Shorten))}. "
+                    + $"Known: {string.Join(", ", knownTypes.Order(StringComparer.Ordinal))}."];
+        }
+
+        var fromInstant = Instant(from, "from", errors);
+        var toInstant = Instant(to, "to", errors);
+        if (fromInstant is not null && toInstant is not null && toInstant <= fromInstant)
+            errors["to"] = ["Must be later than from: the range is [from, to)."];
+
+        return errors.Count > 0 ? (null, errors) : (new EventsQuery(afterVersion, size, types, fromInstant, toInstant), errors);
+    }
+
+    private static DateTimeOffset? Instant(string? raw, string field, Dictionary<string, string[]> errors)
+    {
+        if (raw is null) return null;
+        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            return parsed.ToUniversalTime(); // Npgsql writes timestamptz from UTC offsets only
+        errors[field] = ["Must be an ISO-8601 instant, e.g. 2026-01-31T00:00:00Z."];
+        return null;
+    }
+
+    private static string Shorten(string name) => name.Length <= 64 ? $"'{name}'" : $"'{name[..64]}...'";
+}
+
+public static partial class GetAccountEventsEndpoint
+{
+    [WolverineGet("/v1/accounts/{accountId}/events")]
+    [Authorize(Policy = Scopes.Read)]
+    [Tags("Audit")]
+    [EndpointSummary("An account's events in stream order, with who wrote each and why")]
+    [EndpointDescription("Query: `after` (a stream version, exclusive; the previous page's `next`), `limit` (1-1000, default 100), "
+        + "`type` (event type names, comma-separated, e.g. `credits_granted,reservation_committed`), `from` and `to` "
+        + "(ISO-8601 instants over the event timestamp, from inclusive, to exclusive). `next` is null on the last page.")]
+    [ProducesResponseType<AccountEventPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    public static async Task<IResult> Get(
+        string accountId, string? after, string? limit, string? type, string? from, string? to, HttpContext http, IQuerySession session)
+    {
+        if (!http.User.CanSee(accountId) || !AccountIdPattern().IsMatch(accountId)) return AccountWrites.NotFound(accountId);
+        var events = session.DocumentStore.Options.Events;
+        var known = events.AllKnownEventTypes().Select(t => t.EventTypeName).ToHashSet(StringComparer.Ordinal);
+        var (query, errors) = EventsQuery.Parse(after, limit, type, from, to, known);
+        if (query is null) return Problems.Validation(errors);
+
+        await using var connection = session.Database.CreateConnection();
+        await connection.OpenAsync(http.RequestAborted);
+        var rows = await ReadPage(connection, events.DatabaseSchemaName, accountId, query, http.RequestAborted);
+        if (rows.Count == 0 && !await StreamExists(connection, events.DatabaseSchemaName, accountId, http.RequestAborted))
+            return AccountWrites.NotFound(accountId);
+        var more = rows.Count > query.Limit;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        return Results.Ok(new AccountEventPage(rows, more ? rows[^1].Version : null));
+    }
+
+    /// <summary>
+    /// One page, filtered and cut in SQL on the (stream_id, version) index: one row more than asked says whether
+    /// another page follows. The body is the stored JSON, not a re-serialization of the event.
+    /// </summary>
+    private static async Task<List<AccountEventView>> ReadPage(
+        NpgsqlConnection connection, string schema, string accountId, EventsQuery query, CancellationToken ct)
+    {
+        var sql = new StringBuilder($"""
+            select seq_id, version, type, timestamp, data::text, headers->>'actor', correlation_id, causation_id,
+                   headers->>'idempotencyKey'
+            from {schema}.mt_events
+            where stream_id = @id and version > @after
+            """);
+        await using var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.AddWithValue("id", accountId);
+        command.Parameters.AddWithValue("after", query.After);
+        if (query.Types is { } types)
+        {
+            sql.Append(" and type = any(@types)");
+            command.Parameters.AddWithValue("types", types.ToArray());
+        }
+        if (query.From is { } from)
+        {
+            sql.Append(" and timestamp >= @from");
+            command.Parameters.AddWithValue("from", from);
+        }
+        if (query.To is { } to)
+        {
+            sql.Append(" and timestamp < @to");
+            command.Parameters.AddWithValue("to", to);
+        }
+        sql.Append(" order by version limit @limit");
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+
+        var items = new List<AccountEventView>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            using var data = JsonDocument.Parse(reader.GetString(4));
+            items.Add(new AccountEventView(
+                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                data.RootElement.Clone(), new EventMetadataView(Text(5), Text(6), Text(7), Text(8))));
+        }
+        return items;
+    }
+
+    private static async Task<bool> StreamExists(NpgsqlConnection connection, string schema, string accountId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"select exists(select 1 from {schema}.mt_streams where id = @id)", connection);
+        command.Parameters.AddWithValue("id", accountId);
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
+    /// <summary>No account can have another id, and a NUL byte or the like never reaches PostgreSQL.</summary>
+    [GeneratedRegex(Rules.IdPattern)]
+    private static partial Regex AccountIdPattern();
+}
