@@ -275,27 +275,21 @@ cmd_start() {
     print_url
 }
 
-cmd_stop() {
+# stop_cluster MODE WHAT: pg_ctl stop -m MODE (fast: a clean shutdown; immediate: as a power cut would).
+stop_cluster() {
     locate_dirs
     BINDIR=$(find_bindir)
     if ! is_running; then
         log "not running"
         return 0
     fi
-    run_pg "$BINDIR/pg_ctl" stop -D "$DATA_DIR" -m fast -w -s >&2
-    log "stopped"
+    run_pg "$BINDIR/pg_ctl" stop -D "$DATA_DIR" -m "$1" -w -s >&2
+    log "$2"
 }
 
-cmd_crash() {
-    locate_dirs
-    BINDIR=$(find_bindir)
-    if ! is_running; then
-        log "not running"
-        return 0
-    fi
-    run_pg "$BINDIR/pg_ctl" stop -D "$DATA_DIR" -m immediate -w -s >&2
-    log "stopped immediately (crash recovery on the next start)"
-}
+cmd_stop() { stop_cluster fast "stopped"; }
+
+cmd_crash() { stop_cluster immediate "stopped immediately (crash recovery on the next start)"; }
 
 cmd_status() {
     locate_dirs
