@@ -21,6 +21,8 @@ public sealed class OpenApiTests(OpenApiApp fixture) : IClassFixture<OpenApiApp>
         { "get", "/v1/accounts/{accountId}" },
         { "get", "/v1/accounts/{accountId}/balance" },
         { "get", "/v1/accounts/{accountId}/events" },
+        { "get", "/v1/accounts/{accountId}/statement" },
+        { "get", "/v1/accounts/{accountId}/usage" },
         { "post", "/v1/accounts/{accountId}/grants" },
         { "post", "/v1/accounts/{accountId}/grants/{grantId}/void" },
         { "post", "/v1/accounts/{accountId}/reservations" },

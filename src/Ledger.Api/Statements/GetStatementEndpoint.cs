@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+using Ledger.Api.Auth;
+using Ledger.Api.Http;
+using Ledger.Api.Plans;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Ledger.Api.Statements;
+
+public static partial class GetStatementEndpoint
+{
+    [WolverineGet("/v1/accounts/{accountId}/statement")]
+    [Authorize(Policy = Scopes.Read)]
+    [Tags("Audit")]
+    [EndpointSummary("Statement of a period: opening balance, each movement with the balance after it, closing balance")]
+    [EndpointDescription("Query: `from` and `to` (ISO-8601 instants; the period is [from, to), at most 366 days; default the 30 days "
+        + "up to now), `format` (`json`, the default, or `csv`: RFC 4180 with a header row, the opening balance first and the "
+        + "closing balance last). Recomputed from the events alone; balances count what happened before each bound, time included.")]
+    [ProducesResponseType<StatementView>(StatusCodes.Status200OK, "application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
+    public static async Task<IResult> Get(
+        string accountId, string? from, string? to, string? format, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)
+    {
+        if (!http.User.CanSee(accountId) || !AccountIdPattern().IsMatch(accountId)) return AccountWrites.NotFound(accountId);
+        var errors = new Dictionary<string, string[]>();
+        var period = ReportPeriod.Parse(from, to, clock.GetUtcNow(), errors);
+        var csv = format?.ToLowerInvariant() switch
+        {
+            null or "json" => false,
+            "csv" => true,
+            _ => (bool?)null,
+        };
+        if (csv is null) errors["format"] = ["Must be json or csv."];
+        if (period is null || csv is null) return Problems.Validation(errors);
+
+        var events = await session.Events.FetchStreamAsync(accountId, timestamp: period.To, token: http.RequestAborted);
+        if (events.Count == 0 && await session.Events.FetchStreamStateAsync(accountId, http.RequestAborted) is null)
+            return AccountWrites.NotFound(accountId);
+
+        var typeNames = session.DocumentStore.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventType, t => t.EventTypeName);
+        var statement = new StatementBuilder(accountId, plans.TermsOf, t => typeNames.GetValueOrDefault(t, t.Name)).Build(events, period);
+        if (csv is false) return Results.Ok(statement);
+
+        // account ids and the compact instants hold no quote or backslash, so the quoted name needs no escaping
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{StatementCsv.FileName(accountId, period)}\"";
+        return Results.Text(StatementCsv.Write(statement), "text/csv; charset=utf-8");
+    }
+
+    /// <summary>No account can have another id, and a NUL byte or the like never reaches PostgreSQL.</summary>
+    [GeneratedRegex(Rules.IdPattern)]
+    private static partial Regex AccountIdPattern();
+}

@@ -1,0 +1,107 @@
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Credits;
+
+namespace Ledger.Api.Statements;
+
+/// <summary>What each event says about credits: the instant it took effect, and the statement row it makes.</summary>
+public static class Movements
+{
+    /// <summary>The domain instant of an event (a late timer's expiry is dated when it fell due, not when it was written).</summary>
+    public static DateTimeOffset? InstantOf(object e) => e switch
+    {
+        AccountOpened x => x.OpenedAt,
+        CreditsGranted x => x.GrantedAt,
+        GrantVoided x => x.VoidedAt,
+        PurchasePartlyRefunded x => x.RefundedAt,
+        GrantExpired x => x.ExpiredAt,
+        OverageRepaid x => x.RepaidAt,
+        OverageSettled x => x.SettledAt,
+        CreditsReserved x => x.ReservedAt,
+        ReservationCommitted x => x.CommittedAt,
+        ReservationReleased x => x.ReleasedAt,
+        ReservationExtended x => x.ExtendedAt,
+        ReservationExpired x => x.ExpiredAt,
+        UsageRecorded x => x.RecordedAt,
+        CreditsRefunded x => x.RefundedAt,
+        PeriodStarted x => x.StartedAt,
+        PlanChanged x => x.ChangedAt,
+        GraceStarted x => x.StartedAt,
+        GraceEnded x => x.EndedAt,
+        AccountSuspended x => x.SuspendedAt,
+        AccountRestored x => x.RestoredAt,
+        UsageAnomalyFlagged x => x.FlaggedAt,
+        UsageAnomalyCleared x => x.ClearedAt,
+        GrantFrozen x => x.FrozenAt,
+        GrantUnfrozen x => x.UnfrozenAt,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The row of a movement, without its balance; null for an event that moves no credits (an extension, a plan or
+    /// status change). <paramref name="before"/> is the state the event applied to.
+    /// </summary>
+    public static StatementRow? RowOf(object e, Account? before, FeatureIndex features, string type, long? version, DateTimeOffset at)
+    {
+        StatementRow Row(long amount, string? grantId = null, long? released = null, string? reservationId = null,
+            string? usageId = null, string? refundId = null, string? feature = null, IReadOnlyList<Draw>? draws = null,
+            string? reason = null, string? source = null, CostBasis? costBasis = null, string? reference = null) =>
+            new(type, version, at, amount, released, grantId, source, reservationId, usageId, refundId, feature, draws,
+                costBasis, reference, reason, RunningBalance.Zero);
+
+        return e switch
+        {
+            CreditsGranted x => Row(x.Amount, x.GrantId, source: SourceName(x.Source), costBasis: x.CostBasis,
+                reference: x.Reference, reason: x.Reason),
+            GrantVoided x => Row(x.Amount, x.GrantId, reason: x.Reason),
+            PurchasePartlyRefunded x => Row(x.Voided, x.GrantId, reason: x.Reason),
+            GrantExpired x => Row(x.Amount, x.GrantId),
+            OverageRepaid x => Row(x.Amount, x.GrantId),
+            OverageSettled x => Row(x.Amount, CreditBlock.OverageId, reason: x.Settlement == Domain.Plans.OverageSettlement.Invoiced
+                ? "invoiced" : "written off"),
+            CreditsReserved x => Row(x.Amount, reservationId: x.ReservationId, feature: x.Feature, draws: x.Draws),
+            ReservationCommitted x => Row(x.Amount, released: x.Released.Total(), reservationId: x.ReservationId,
+                feature: features.OfReservation(x.ReservationId), draws: x.Consumed, reference: x.ReceiptId),
+            ReservationReleased x => Row(x.Released.Total(), reservationId: x.ReservationId,
+                feature: features.OfReservation(x.ReservationId), draws: x.Released, reason: x.Reason),
+            ReservationExpired x => Row(x.Released.Total(), reservationId: x.ReservationId,
+                feature: features.OfReservation(x.ReservationId), draws: x.Released),
+            UsageRecorded x => Row(x.Amount, usageId: x.UsageId, feature: x.Feature, draws: x.Draws),
+            CreditsRefunded x => Row(x.Amount, refundId: x.RefundId, feature: features.Of(x), draws: x.Draws, reason: x.Reason,
+                reservationId: x.SourceKind == RefundSourceKind.Reservation ? x.SourceId : null,
+                usageId: x.SourceKind == RefundSourceKind.Usage ? x.SourceId : null),
+            GrantFrozen x => Row(Unheld(before, x.GrantId), x.GrantId, reason: x.Reason),
+            GrantUnfrozen x => Row(Unheld(before, x.GrantId), x.GrantId, reason: x.Reason),
+            _ => null,
+        };
+    }
+
+    /// <summary>The row of a grant that began to count at its <c>effectiveAt</c>.</summary>
+    public static StatementRow TookEffect(CreditBlock block) => new(
+        "grant_took_effect", null, block.EffectiveAt!.Value, block.Amount, null, block.GrantId, SourceName(block.Source),
+        null, null, null, null, null, block.CostBasis, block.Reference, block.Reason, RunningBalance.Zero);
+
+    private static string SourceName(GrantSource source) => source.ToString().ToLowerInvariant();
+
+    private static long Unheld(Account? state, string grantId) =>
+        state is not null && state.Blocks.TryGetValue(grantId, out var block) ? Math.Max(0, block.Unheld) : 0;
+}
+
+/// <summary>The feature each reservation and usage named, learnt from the stream as it is replayed.</summary>
+public sealed class FeatureIndex
+{
+    private readonly Dictionary<string, string?> _reservations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _usages = new(StringComparer.Ordinal);
+
+    public void Observe(object e)
+    {
+        if (e is CreditsReserved r) _reservations[r.ReservationId] = r.Feature;
+        else if (e is UsageRecorded u) _usages[u.UsageId] = u.Feature;
+    }
+
+    public string? OfReservation(string reservationId) => _reservations.GetValueOrDefault(reservationId);
+
+    /// <summary>The feature of the commit or usage a refund gives back; null if it named none (or is not in the stream).</summary>
+    public string? Of(CreditsRefunded refund) => refund.SourceKind == RefundSourceKind.Reservation
+        ? _reservations.GetValueOrDefault(refund.SourceId)
+        : _usages.GetValueOrDefault(refund.SourceId);
+}

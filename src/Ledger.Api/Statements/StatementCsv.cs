@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ledger.Api.Statements;
+
+/// <summary>
+/// A statement as RFC 4180 CSV: one header row, the opening balance as the first row, one row per movement, the closing
+/// balance as the last row; CRLF line ends; a field holding a comma, a quote or a line break is quoted, quotes doubled.
+/// Instants are ISO-8601 in UTC; draws read <c>grantId=amount</c>, separated by <c>;</c>.
+/// </summary>
+public static class StatementCsv
+{
+    public static readonly string[] Header =
+    [
+        "type", "version", "at", "amount", "released", "grantId", "source", "reservationId", "usageId", "refundId", "feature",
+        "draws", "costBasisMinor", "costBasisCurrency", "reference", "reason",
+        "available", "reserved", "frozen", "overage", "granted", "consumed", "expired", "voided", "refunded", "upcoming",
+    ];
+
+    public static string Write(StatementView statement)
+    {
+        var csv = new StringBuilder();
+        Line(csv, Header);
+        Line(csv, BoundFields("opening", statement.Opening));
+        foreach (var row in statement.Movements)
+        {
+            Line(csv, [
+                row.Type, Number(row.Version), Instant(row.At), Number(row.Amount), Number(row.Released), row.GrantId, row.Source,
+                row.ReservationId, row.UsageId, row.RefundId, row.Feature,
+                row.Draws is null ? null : string.Join(';', row.Draws.Select(d => $"{d.GrantId}={Number(d.Amount)}")),
+                Number(row.CostBasis?.AmountMinor), row.CostBasis?.Currency, row.Reference, row.Reason, .. Sums(row.Balance),
+            ]);
+        }
+        Line(csv, BoundFields("closing", statement.Closing));
+        return csv.ToString();
+    }
+
+    public static string FileName(string accountId, ReportPeriod period) =>
+        $"statement-{accountId}-{FileInstant(period.From)}-{FileInstant(period.To)}.csv";
+
+    private static string?[] BoundFields(string type, StatementBound bound) =>
+        [type, Number(bound.Version), Instant(bound.At), null, null, null, null, null, null, null, null, null, null, null, null, null,
+            .. Sums(bound.Balance)];
+
+    private static string?[] Sums(RunningBalance b) =>
+    [
+        Number(b.Available), Number(b.Reserved), Number(b.Frozen), Number(b.Overage), Number(b.Granted), Number(b.Consumed),
+        Number(b.Expired), Number(b.Voided), Number(b.Refunded), Number(b.Upcoming),
+    ];
+
+    private static void Line(StringBuilder csv, IReadOnlyList<string?> fields)
+    {
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (i > 0) csv.Append(',');
+            csv.Append(Field(fields[i]));
+        }
+        csv.Append("\r\n");
+    }
+
+    private static string Field(string? value) =>
+        value is null ? "" : value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+
+    private static string? Number(long? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    private static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>Compact ISO-8601 (no ':'), so the name is a valid file name everywhere.</summary>
+    private static string FileInstant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+}
