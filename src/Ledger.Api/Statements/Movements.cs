@@ -3,39 +3,9 @@ using Ledger.Domain.Credits;
 
 namespace Ledger.Api.Statements;
 
-/// <summary>What each event says about credits: the instant it took effect, and the statement row it makes.</summary>
+/// <summary>What each event says about credits: the statement row it makes.</summary>
 public static class Movements
 {
-    /// <summary>The domain instant of an event (a late timer's expiry is dated when it fell due, not when it was written).</summary>
-    public static DateTimeOffset? InstantOf(object e) => e switch
-    {
-        AccountOpened x => x.OpenedAt,
-        CreditsGranted x => x.GrantedAt,
-        GrantVoided x => x.VoidedAt,
-        PurchasePartlyRefunded x => x.RefundedAt,
-        GrantExpired x => x.ExpiredAt,
-        OverageRepaid x => x.RepaidAt,
-        OverageSettled x => x.SettledAt,
-        CreditsReserved x => x.ReservedAt,
-        ReservationCommitted x => x.CommittedAt,
-        ReservationReleased x => x.ReleasedAt,
-        ReservationExtended x => x.ExtendedAt,
-        ReservationExpired x => x.ExpiredAt,
-        UsageRecorded x => x.RecordedAt,
-        CreditsRefunded x => x.RefundedAt,
-        PeriodStarted x => x.StartedAt,
-        PlanChanged x => x.ChangedAt,
-        GraceStarted x => x.StartedAt,
-        GraceEnded x => x.EndedAt,
-        AccountSuspended x => x.SuspendedAt,
-        AccountRestored x => x.RestoredAt,
-        UsageAnomalyFlagged x => x.FlaggedAt,
-        UsageAnomalyCleared x => x.ClearedAt,
-        GrantFrozen x => x.FrozenAt,
-        GrantUnfrozen x => x.UnfrozenAt,
-        _ => null,
-    };
-
     /// <summary>
     /// The row of a movement, without its balance; null for an event that moves no credits (an extension, a plan or
     /// status change). <paramref name="before"/> is the state the event applied to.

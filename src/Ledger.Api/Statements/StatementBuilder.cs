@@ -36,7 +36,7 @@ public sealed class StatementBuilder(string accountId, Func<string, PlanTerms?> 
             Apply(stream[next].Data, stream[next].Version, InstantOf(stream[next]));
 
         var closeAt = JustBefore(period.To);
-        foreach (var e in TimeUntil(closeAt)) Apply(e, null, Movements.InstantOf(e) ?? closeAt);
+        foreach (var e in TimeUntil(closeAt)) Apply(e, null, AccountEvents.InstantOf(e) ?? closeAt);
         ShowGrantsEffectiveBy(closeAt);
         return new StatementView(accountId, period.From, period.To, opening, _rows, Bound(period.To, closeAt));
     }
@@ -98,7 +98,7 @@ public sealed class StatementBuilder(string accountId, Func<string, PlanTerms?> 
         return next is not null && version is { } v ? next with { Version = v } : next;
     }
 
-    private static DateTimeOffset InstantOf(IEvent e) => Movements.InstantOf(e.Data) ?? e.Timestamp;
+    private static DateTimeOffset InstantOf(IEvent e) => AccountEvents.InstantOf(e.Data) ?? e.Timestamp;
 
     /// <summary>The last instant before <paramref name="at"/>: reads count everything at or before an instant, a period excludes its end.</summary>
     private static DateTimeOffset JustBefore(DateTimeOffset at) => at.UtcTicks == 0 ? at : at.AddTicks(-1);

@@ -83,19 +83,19 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
         _service.BeginErrorReadLine();
 
         using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_service.HasExited) Assert.Fail($"the service exited ({_service.ExitCode}):\n{Output()}");
-            try
+        await Eventually.Until(async () =>
             {
-                if ((await probe.GetAsync("/health/ready", Ct)).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) when (!Ct.IsCancellationRequested) { }
-            await Task.Delay(200, Ct);
-        }
-        Assert.Fail($"the service did not become ready:\n{Output()}");
+                if (_service.HasExited) Assert.Fail($"the service exited ({_service.ExitCode}):\n{Output()}");
+                try
+                {
+                    return (await probe.GetAsync("/health/ready", Ct)).IsSuccessStatusCode ? "ready" : null;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !Ct.IsCancellationRequested)
+                {
+                    return null; // not listening yet
+                }
+            },
+            TimeSpan.FromSeconds(90), () => $"the service did not become ready:\n{Output()}");
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing, in-flight requests cut off.</summary>
@@ -180,7 +180,9 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
             }
         }, Ct)).ToList();
 
-        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        // Kill once the load is well under way, mid-flight.
+        await Eventually.Until(() => Task.FromResult(acknowledged.Count >= 400 ? "under load" : null),
+            TimeSpan.FromSeconds(60), () => $"only {acknowledged.Count} writes acknowledged");
         Kill();
         if (postgresStopsImmediatelyToo) await PostgresServer.PrivateClusterAsync(_privateCluster!, "crash");
         stop.Cancel();

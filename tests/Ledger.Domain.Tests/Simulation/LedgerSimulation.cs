@@ -1074,34 +1074,8 @@ internal sealed class World
         if (!condition) throw new ShouldAssertException(what.ToStringAndClear());
     }
 
-    private static DateTimeOffset At(object e) => e switch
-    {
-        AccountOpened x => x.OpenedAt,
-        CreditsGranted x => x.GrantedAt,
-        GrantVoided x => x.VoidedAt,
-        GrantExpired x => x.ExpiredAt,
-        OverageRepaid x => x.RepaidAt,
-        OverageSettled x => x.SettledAt,
-        PurchasePartlyRefunded x => x.RefundedAt,
-        CreditsReserved x => x.ReservedAt,
-        ReservationCommitted x => x.CommittedAt,
-        ReservationReleased x => x.ReleasedAt,
-        ReservationExtended x => x.ExtendedAt,
-        ReservationExpired x => x.ExpiredAt,
-        UsageRecorded x => x.RecordedAt,
-        CreditsRefunded x => x.RefundedAt,
-        PeriodStarted x => x.StartedAt,
-        PlanChanged x => x.ChangedAt,
-        GraceStarted x => x.StartedAt,
-        GraceEnded x => x.EndedAt,
-        AccountSuspended x => x.SuspendedAt,
-        AccountRestored x => x.RestoredAt,
-        UsageAnomalyFlagged x => x.FlaggedAt,
-        UsageAnomalyCleared x => x.ClearedAt,
-        GrantFrozen x => x.FrozenAt,
-        GrantUnfrozen x => x.UnfrozenAt,
-        _ => throw new InvalidOperationException($"unknown event {e.GetType().Name}"),
-    };
+    private static DateTimeOffset At(object e) =>
+        AccountEvents.InstantOf(e) ?? throw new InvalidOperationException($"unknown event {e.GetType().Name}");
 
     private static bool Same(IReadOnlyList<object> a, IReadOnlyList<object> b) => Show(a) == Show(b);
 
