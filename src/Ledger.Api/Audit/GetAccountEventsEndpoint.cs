@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Marten;
@@ -42,27 +41,19 @@ public sealed record EventsQuery(long After, int Limit, IReadOnlyList<string>? T
                     + $"Known: {string.Join(", ", knownTypes.Order(StringComparer.Ordinal))}."];
         }
 
-        var fromInstant = Instant(from, "from", errors);
-        var toInstant = Instant(to, "to", errors);
+        var fromInstant = Rules.Instant(from, "from", errors);
+        var toInstant = Rules.Instant(to, "to", errors);
         if (fromInstant is not null && toInstant is not null && toInstant <= fromInstant)
             errors["to"] = ["Must be later than from: the range is [from, to)."];
 
         return errors.Count > 0 ? (null, errors) : (new EventsQuery(afterVersion, size, types, fromInstant, toInstant), errors);
     }
 
-    private static DateTimeOffset? Instant(string? raw, string field, Dictionary<string, string[]> errors)
-    {
-        if (raw is null) return null;
-        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-            return parsed.ToUniversalTime(); // Npgsql writes timestamptz from UTC offsets only
-        errors[field] = ["Must be an ISO-8601 instant, e.g. 2026-01-31T00:00:00Z."];
-        return null;
-    }
 
     private static string Shorten(string name) => name.Length <= 64 ? $"'{name}'" : $"'{name[..64]}...'";
 }
 
-public static partial class GetAccountEventsEndpoint
+public static class GetAccountEventsEndpoint
 {
     [WolverineGet("/v1/accounts/{accountId}/events")]
     [Authorize(Policy = Scopes.Read)]
@@ -77,7 +68,7 @@ public static partial class GetAccountEventsEndpoint
     public static async Task<IResult> Get(
         string accountId, string? after, string? limit, string? type, string? from, string? to, HttpContext http, IQuerySession session)
     {
-        if (!http.User.CanSee(accountId) || !AccountIdPattern().IsMatch(accountId)) return AccountWrites.NotFound(accountId);
+        if (!http.User.CanSee(accountId) || !Rules.IsValidId(accountId)) return AccountWrites.NotFound(accountId);
         var events = session.DocumentStore.Options.Events;
         var known = events.AllKnownEventTypes().Select(t => t.EventTypeName).ToHashSet(StringComparer.Ordinal);
         var (query, errors) = EventsQuery.Parse(after, limit, type, from, to, known);
@@ -148,7 +139,4 @@ public static partial class GetAccountEventsEndpoint
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
-    /// <summary>No account can have another id, and a NUL byte or the like never reaches PostgreSQL.</summary>
-    [GeneratedRegex(Rules.IdPattern)]
-    private static partial Regex AccountIdPattern();
 }

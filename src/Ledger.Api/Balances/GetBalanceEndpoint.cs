@@ -27,10 +27,9 @@ public static class GetBalanceEndpoint
         long? version = null;
         if (query.TryGetValue("asOf", out var rawAsOf))
         {
-            if (!DateTimeOffset.TryParse(rawAsOf, System.Globalization.CultureInfo.InvariantCulture,
-                    System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
-                return Problems.Validation(new Dictionary<string, string[]> { ["asOf"] = ["Must be an ISO-8601 instant."] });
-            asOf = parsed;
+            var errors = new Dictionary<string, string[]>();
+            asOf = Rules.Instant(rawAsOf.ToString(), "asOf", errors);
+            if (errors.Count > 0) return Problems.Validation(errors);
         }
         if (query.TryGetValue("version", out var rawVersion))
         {

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using FluentValidation;
 using Ledger.Domain.Accounts;
 
@@ -21,9 +23,28 @@ public static class Validation
         string.Join('.', property.Split('.').Select(p => p.Length == 0 ? p : char.ToLowerInvariant(p[0]) + p[1..]));
 }
 
-public static class Rules
+public static partial class Rules
 {
     public const string IdPattern = "^[A-Za-z0-9_.:-]{1,64}$";
+
+    /// <summary>Whether an id from a route or a payload can name anything (a NUL byte or the like never reaches PostgreSQL).</summary>
+    public static bool IsValidId(string id) => IdRegex().IsMatch(id);
+
+    /// <summary>
+    /// A query-string instant (read as a string: Wolverine binds a typed parameter to its default on bad input), in UTC;
+    /// a bad one is named in <paramref name="errors"/>.
+    /// </summary>
+    public static DateTimeOffset? Instant(string? raw, string field, Dictionary<string, string[]> errors)
+    {
+        if (raw is null) return null;
+        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            return parsed.ToUniversalTime(); // Npgsql writes timestamptz from UTC offsets only
+        errors[field] = ["Must be an ISO-8601 instant, e.g. 2026-01-31T00:00:00Z."];
+        return null;
+    }
+
+    [GeneratedRegex(IdPattern)]
+    private static partial Regex IdRegex();
 
     public static IRuleBuilderOptions<T, string?> ValidId<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Matches(IdPattern).WithMessage("Must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'.");

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Api.Plans;
@@ -9,7 +8,7 @@ using Wolverine.Http;
 
 namespace Ledger.Api.Statements;
 
-public static partial class GetStatementEndpoint
+public static class GetStatementEndpoint
 {
     [WolverineGet("/v1/accounts/{accountId}/statement")]
     [Authorize(Policy = Scopes.Read)]
@@ -24,7 +23,7 @@ public static partial class GetStatementEndpoint
     public static async Task<IResult> Get(
         string accountId, string? from, string? to, string? format, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)
     {
-        if (!http.User.CanSee(accountId) || !AccountIdPattern().IsMatch(accountId)) return AccountWrites.NotFound(accountId);
+        if (!http.User.CanSee(accountId) || !Rules.IsValidId(accountId)) return AccountWrites.NotFound(accountId);
         var errors = new Dictionary<string, string[]>();
         var period = ReportPeriod.Parse(from, to, clock.GetUtcNow(), errors);
         var csv = format?.ToLowerInvariant() switch
@@ -49,7 +48,4 @@ public static partial class GetStatementEndpoint
         return Results.Text(StatementCsv.Write(statement), "text/csv; charset=utf-8");
     }
 
-    /// <summary>No account can have another id, and a NUL byte or the like never reaches PostgreSQL.</summary>
-    [GeneratedRegex(Rules.IdPattern)]
-    private static partial Regex AccountIdPattern();
 }

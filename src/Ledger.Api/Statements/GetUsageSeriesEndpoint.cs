@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using JasperFx.Events;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
@@ -10,7 +9,7 @@ using Wolverine.Http;
 
 namespace Ledger.Api.Statements;
 
-public static partial class GetUsageSeriesEndpoint
+public static class GetUsageSeriesEndpoint
 {
     private static readonly string[] Groupings = ["day", "feature"];
 
@@ -27,7 +26,7 @@ public static partial class GetUsageSeriesEndpoint
     public static async Task<IResult> Get(
         string accountId, string? from, string? to, string? groupBy, HttpContext http, IQuerySession session, TimeProvider clock)
     {
-        if (!http.User.CanSee(accountId) || !AccountIdPattern().IsMatch(accountId)) return AccountWrites.NotFound(accountId);
+        if (!http.User.CanSee(accountId) || !Rules.IsValidId(accountId)) return AccountWrites.NotFound(accountId);
         var errors = new Dictionary<string, string[]>();
         var period = ReportPeriod.Parse(from, to, clock.GetUtcNow(), errors);
         var groups = (groupBy ?? "day").Split(',', StringSplitOptions.TrimEntries).Select(g => g.ToLowerInvariant()).Distinct().ToList();
@@ -75,7 +74,4 @@ public static partial class GetUsageSeriesEndpoint
         return new UsageSeriesView(accountId, period.From, period.To, groupBy, rows, consumed, refunded, consumed - refunded);
     }
 
-    /// <summary>No account can have another id, and a NUL byte or the like never reaches PostgreSQL.</summary>
-    [GeneratedRegex(Rules.IdPattern)]
-    private static partial Regex AccountIdPattern();
 }

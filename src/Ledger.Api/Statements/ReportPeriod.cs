@@ -1,4 +1,4 @@
-using System.Globalization;
+using Ledger.Api.Http;
 
 namespace Ledger.Api.Statements;
 
@@ -14,8 +14,8 @@ public sealed record ReportPeriod(DateTimeOffset From, DateTimeOffset To)
     /// <summary>Checks both bounds and names every bad one, so a client fixes them all at once.</summary>
     public static ReportPeriod? Parse(string? from, string? to, DateTimeOffset now, Dictionary<string, string[]> errors)
     {
-        var fromInstant = Instant(from, "from", errors);
-        var toInstant = Instant(to, "to", errors);
+        var fromInstant = Rules.Instant(from, "from", errors);
+        var toInstant = Rules.Instant(to, "to", errors);
         if (errors.ContainsKey("from") || errors.ContainsKey("to")) return null;
 
         var end = toInstant ?? now;
@@ -32,12 +32,4 @@ public sealed record ReportPeriod(DateTimeOffset From, DateTimeOffset To)
         return errors.Count > 0 ? null : new ReportPeriod(start, end);
     }
 
-    private static DateTimeOffset? Instant(string? raw, string field, Dictionary<string, string[]> errors)
-    {
-        if (raw is null) return null;
-        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-            return parsed.ToUniversalTime(); // Npgsql reads timestamptz bounds from UTC offsets only
-        errors[field] = ["Must be an ISO-8601 instant, e.g. 2026-01-31T00:00:00Z."];
-        return null;
-    }
 }

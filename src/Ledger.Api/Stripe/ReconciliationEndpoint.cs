@@ -56,8 +56,8 @@ public static class ReconciliationEndpoint
     public static async Task<IResult> Get(string? from, string? to, IQuerySession session, TimeProvider clock, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
-        var end = Parse(to, "to", errors) ?? clock.GetUtcNow().AddMilliseconds(1); // by default up to and including now (PostgreSQL keeps microseconds)
-        var start = Parse(from, "from", errors) ?? end.AddDays(-30);
+        var end = Rules.Instant(to, "to", errors) ?? clock.GetUtcNow().AddMilliseconds(1); // by default up to and including now (PostgreSQL keeps microseconds)
+        var start = Rules.Instant(from, "from", errors) ?? end.AddDays(-30);
         if (errors.Count == 0 && start >= end) errors["from"] = ["Must be earlier than 'to'."];
         if (errors.Count > 0) return Problems.Validation(errors);
         var ct = http.RequestAborted;
@@ -213,12 +213,4 @@ public static class ReconciliationEndpoint
 
     private static string Money(StripeMoney m) => $"{m.AmountMinor} {m.Currency}";
 
-    private static DateTimeOffset? Parse(string? value, string field, Dictionary<string, string[]> errors)
-    {
-        if (value is null) return null;
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
-            return parsed;
-        errors[field] = ["An ISO-8601 instant, e.g. 2026-01-01T00:00:00Z."];
-        return null;
-    }
 }

@@ -348,8 +348,8 @@ public sealed partial class StripeEvents(
         var byCustomer = action.CustomerId is { } c
             ? batch.Query<Account>().Where(a => a.StripeCustomerId == c).Select(a => a.Id).ToList()
             : null;
-        var named = action.AccountId is { } id && IdPattern().IsMatch(id) ? batch.Load<Account>(id) : null;
-        var namedState = action.AccountId is { } sid && IdPattern().IsMatch(sid) ? batch.Load<StripeAccountState>(sid) : null;
+        var named = action.AccountId is { } id && Rules.IsValidId(id) ? batch.Load<Account>(id) : null;
+        var namedState = action.AccountId is { } sid && Rules.IsValidId(sid) ? batch.Load<StripeAccountState>(sid) : null;
         await batch.Execute();
         var linked = link is null ? null : await link;
         return new Known(
@@ -368,7 +368,7 @@ public sealed partial class StripeEvents(
 
         if (action.AccountId is { } named)
         {
-            if (!IdPattern().IsMatch(named))
+            if (!Rules.IsValidId(named))
                 return new Target(null, null, $"'{StripeEventMapper.AccountKey}' is not a valid account id.", null);
             var linkCustomer = action.CustomerId is not null && known.CustomerAccount is null ? action.CustomerId : null;
             return new Target(named, null, null, linkCustomer);
@@ -391,8 +391,6 @@ public sealed partial class StripeEvents(
             ? new Target(account.Id, null, null, customer)
             : null;
 
-    [GeneratedRegex(Rules.IdPattern)]
-    private static partial Regex IdPattern();
 
     private static bool IsUniqueViolation(Exception? ex)
     {
