@@ -5,9 +5,20 @@ using Microsoft.OpenApi;
 namespace Ledger.Api.Http;
 
 /// <summary>
+/// An endpoint that reads its raw body itself (to check a signature over its exact bytes), so ASP.NET Core cannot
+/// describe it: the document gets the signature header and the JSON body from here.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class SignedJsonBodyAttribute(string header, string headerDescription, string bodyDescription) : Attribute
+{
+    public string Header { get; } = header;
+    public string HeaderDescription { get; } = headerDescription;
+    public string BodyDescription { get; } = bodyDescription;
+}
+
+/// <summary>
 /// Endpoints open to anyone (the Stripe webhook, health, problem pages) need no API key: their operations drop the
-/// document's bearer requirement. The Stripe webhook reads its raw body itself, so its body and signature header are
-/// described here.
+/// document's bearer requirement. Endpoints marked <see cref="SignedJsonBodyAttribute"/> get their header and body.
 /// </summary>
 public sealed class OpenApiAnonymous : IOpenApiOperationTransformer
 {
@@ -17,21 +28,21 @@ public sealed class OpenApiAnonymous : IOpenApiOperationTransformer
         if (!metadata.OfType<IAllowAnonymous>().Any()) return Task.CompletedTask;
         operation.Security = [];
 
-        if (context.Description.RelativePath?.TrimStart('/') == "v1/webhooks/stripe")
+        if (metadata.OfType<SignedJsonBodyAttribute>().FirstOrDefault() is { } signed)
         {
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter
             {
-                Name = "Stripe-Signature",
+                Name = signed.Header,
                 In = ParameterLocation.Header,
                 Required = true,
-                Description = "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" with the endpoint secret>, as Stripe sends it.",
+                Description = signed.HeaderDescription,
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = true,
-                Description = "A Stripe event object, exactly as Stripe sent it (any API version).",
+                Description = signed.BodyDescription,
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
                     ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object } },

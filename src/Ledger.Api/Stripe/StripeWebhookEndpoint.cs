@@ -16,6 +16,9 @@ public static class StripeWebhookEndpoint
 {
     [WolverinePost("/v1/webhooks/stripe")]
     [AllowAnonymous]
+    [SignedJsonBody("Stripe-Signature",
+        "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" with the endpoint secret>, as Stripe sends it.",
+        "A Stripe event object, exactly as Stripe sent it (any API version).")]
     [Tags("Stripe")]
     [EndpointSummary("Stripe webhook: signed events, applied exactly once")]
     [ProducesResponseType<StripeWebhookReply>(StatusCodes.Status200OK)]
