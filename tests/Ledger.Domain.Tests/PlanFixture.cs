@@ -54,7 +54,7 @@ public static class PlanFacts
 
     public static CreditsGranted AllowanceGranted(PlanTerms plan, DateTimeOffset periodStart, DateTimeOffset? at = null) =>
         new(Acc, AllowanceId(periodStart), plan.Allowance, GrantSource.Plan, 20, null, periodStart.AddMonths(1), null, null,
-            $"{plan.Id} allowance", at ?? periodStart);
+            $"{plan.Id} allowance", at ?? periodStart, AllowanceLevel: plan.Allowance);
 
     public static CreditsGranted RolloverGranted(long amount, DateTimeOffset periodStart, DateTimeOffset? at = null) =>
         new(Acc, RolloverId(periodStart), amount, GrantSource.Plan, 19, null, periodStart.AddMonths(1), null, null,
@@ -62,7 +62,7 @@ public static class PlanFacts
 
     public static CreditsGranted ProrationGranted(PlanTerms from, PlanTerms to, long amount, DateTimeOffset periodStart, DateTimeOffset at) =>
         new(Acc, ProrationId(to.Id, periodStart), amount, GrantSource.Plan, 20, null, periodStart.AddMonths(1), null, null,
-            $"proration: {from.Id} to {to.Id}", at);
+            $"proration: {from.Id} to {to.Id}", at, AllowanceLevel: to.Allowance);
 
     public static CreditsGranted TrialGranted(PlanTerms plan, DateTimeOffset? at = null) =>
         new(Acc, "trial", plan.TrialGrant, GrantSource.Promo, 10, null, null, null, null, $"{plan.Id} trial", at ?? T0);
@@ -106,7 +106,7 @@ public static class PlanFacts
 /// <summary>The plan, status and abuse-guard commands of a story.</summary>
 public static class Admin
 {
-    public static ChangePlan ChangePlan(PlanTerms from, PlanTerms to, string? reason = null) => new(to, from, reason);
+    public static ChangePlan ChangePlan(PlanTerms to, string? reason = null) => new(to, reason);
     public static StartGrace StartGrace(string? reason = "card declined", DateTimeOffset? endsAt = null) => new(reason, endsAt);
     public static EndGrace EndGrace(string? reason = "paid") => new(reason);
     public static SuspendAccount Suspend(string? reason = "abuse") => new(reason);

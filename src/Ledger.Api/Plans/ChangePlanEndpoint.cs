@@ -4,7 +4,6 @@ using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
 using Ledger.Domain.Plans;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -35,11 +34,10 @@ public static class ChangePlanEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Post(string accountId, ChangePlanRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<ChangePlanRequest> validator, PlanCatalog plans, IQuerySession session, TimeProvider clock)
+        IValidator<ChangePlanRequest> validator, PlanCatalog plans, TimeProvider clock)
     {
         if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var current = await session.LoadAsync<Domain.Accounts.Account>(accountId, http.RequestAborted);
-        var command = new ChangePlan(plans.TermsOf(body!.Plan)!, plans.TermsOf(current?.Plan), body.Reason);
+        var command = new ChangePlan(plans.TermsOf(body!.Plan)!, body.Reason);
         return await AccountWrites.Submit(http, processor, accountId, command,
             outcome => (200, AccountView.From(outcome.Account!, clock.GetUtcNow(), plans.TermsOf(outcome.Account!.Plan))));
     }

@@ -26,6 +26,8 @@ public static class Movements
             PurchasePartlyRefunded x => Row(x.Voided, x.GrantId, reason: x.Reason),
             GrantExpired x => Row(x.Amount, x.GrantId),
             OverageRepaid x => Row(x.Amount, x.GrantId),
+            OverageRepaymentReturned x => Row(x.Amount, x.GrantId),
+            RefundedCreditsReclaimed x => Row(x.Amount, x.GrantId, reason: "taken back for a partial refund of the purchase"),
             OverageSettled x => Row(x.Amount, CreditBlock.OverageId, reason: x.Settlement == Domain.Plans.OverageSettlement.Invoiced
                 ? "invoiced" : "written off"),
             CreditsReserved x => Row(x.Amount, reservationId: x.ReservationId, feature: x.Feature, draws: x.Draws),

@@ -15,8 +15,9 @@ namespace Ledger.Api.Stripe;
 
 /// <summary>
 /// A period's billed overage to report to Stripe as one meter event. <see cref="Identifier"/> is
-/// <c>ledger:{account}:overage:{period start}</c>: a period is settled once, so a retry or a redelivery after a crash
-/// is recorded by Stripe once. <see cref="OccurredAt"/> is the period's last second, inside the invoice it belongs to.
+/// <c>ledger:{account}:overage:{period start}</c> (a period is settled once at its end), or with <c>:v{version}</c> of
+/// the settling event for overage settled at a plan change, so a retry or a redelivery after a crash is recorded by
+/// Stripe once. <see cref="OccurredAt"/> is the second before the settlement, inside the invoice it belongs to.
 /// </summary>
 public sealed record ReportOverage(string Identifier, string AccountId, long Credits, DateTimeOffset OccurredAt, string? CustomerId);
 
@@ -28,12 +29,20 @@ public sealed record ReportOverage(string Identifier, string AccountId, long Cre
 /// </summary>
 public sealed class OverageMeter : IAccountOutboxSource
 {
-    public IEnumerable<object> MessagesFor(string accountId, Outcome outcome) =>
-        outcome.Events.OfType<OverageSettled>()
-            .Where(e => e.Settlement == OverageSettlement.Invoiced)
-            .Select(e => new ReportOverage(
-                $"ledger:{accountId}:overage:{e.PeriodStart.UtcDateTime:yyyyMMddTHHmmss}", accountId, e.Amount,
-                e.PeriodEnd.AddSeconds(-1), outcome.Account?.StripeCustomerId));
+    public IEnumerable<object> MessagesFor(string accountId, Outcome outcome)
+    {
+        var firstVersion = (outcome.Account?.Version ?? outcome.Events.Count) - outcome.Events.Count + 1;
+        for (var i = 0; i < outcome.Events.Count; i++)
+        {
+            if (outcome.Events[i] is not OverageSettled { Settlement: OverageSettlement.Invoiced } e) continue;
+            // A period settles once at its end; a plan change may settle part of it earlier, named by its stream version.
+            var atPeriodEnd = e.PeriodEnd == PlanTerms.PeriodEnd(e.PeriodStart);
+            var identifier = $"ledger:{accountId}:overage:{e.PeriodStart.UtcDateTime:yyyyMMddTHHmmss}"
+                + (atPeriodEnd ? "" : $":v{firstVersion + i}");
+            var occurredAt = e.PeriodEnd.AddSeconds(-1) < e.PeriodStart ? e.PeriodStart : e.PeriodEnd.AddSeconds(-1);
+            yield return new ReportOverage(identifier, accountId, e.Amount, occurredAt, outcome.Account?.StripeCustomerId);
+        }
+    }
 }
 
 /// <summary>

@@ -22,7 +22,7 @@ public sealed record StripeAction(
     string? AccountId,
     string? CustomerId,
     string? PaymentKey,
-    Func<Account, IAccountCommand>? Command = null,
+    IAccountCommand? Command = null,
     string? OrderKey = null,
     int Rank = 0,
     string? Provides = null,
@@ -82,7 +82,7 @@ public sealed class StripeEventMapper(PlanCatalog plans, StripeOptions options)
         var grantId = GrantIdFor(paymentKey);
         var reason = $"Stripe Checkout {sessionId}: {pack.Name}";
         return new StripeAction(StripeActionKind.Apply, null, accountId, customerId, paymentKey,
-            _ => new GrantCredits(grantId, pack.Credits, GrantSource.Purchase, null, null, null,
+            new GrantCredits(grantId, pack.Credits, GrantSource.Purchase, null, null, null,
                 new CostBasis(amount, currency), paymentKey, reason),
             Provides: $"payment:{paymentKey}",
             Money: new StripeMoney("purchase", paymentKey, amount, currency, pack.Credits, pack.Id));
@@ -101,9 +101,9 @@ public sealed class StripeEventMapper(PlanCatalog plans, StripeOptions options)
         var invoiceId = e.ObjectId;
         return paid
             ? new StripeAction(StripeActionKind.Apply, null, accountId, customerId, null,
-                _ => new RecordInvoicePaid($"Stripe invoice {invoiceId} paid"), OrderKey: "billing", Rank: 1)
+                new RecordInvoicePaid($"Stripe invoice {invoiceId} paid"), OrderKey: "billing", Rank: 1)
             : new StripeAction(StripeActionKind.Apply, null, accountId, customerId, null,
-                _ => new StartGrace($"Stripe invoice {invoiceId} payment failed"), OrderKey: "billing", Rank: 0);
+                new StartGrace($"Stripe invoice {invoiceId} payment failed"), OrderKey: "billing", Rank: 0);
     }
 
     private StripeAction Subscription(StripeEventView e, bool deleted)
@@ -132,7 +132,7 @@ public sealed class StripeEventMapper(PlanCatalog plans, StripeOptions options)
             return Fail($"Plan '{planId}' is not in the plans file.", accountId, customerId);
         var reason = deleted ? $"Stripe subscription {subscriptionId} canceled" : $"Stripe subscription {subscriptionId} {status}";
         return new StripeAction(StripeActionKind.Apply, null, accountId, customerId, null,
-            account => new ChangePlan(to, plans.TermsOf(account.Plan), reason),
+            new ChangePlan(to, reason),
             OrderKey: "subscription", Rank: deleted ? 1 : 0);
     }
 
@@ -166,7 +166,7 @@ public sealed class StripeEventMapper(PlanCatalog plans, StripeOptions options)
             return Ignore(e, $"Nothing refunded ({refunded} of {charged} {currency}).", accountId, customerId);
         var grantId = GrantIdFor(paymentKey);
         return new StripeAction(StripeActionKind.Apply, null, accountId, customerId, paymentKey,
-            _ => new RefundPurchase(grantId, refunded, charged, $"Stripe refund of charge {e.ObjectId} ({refunded} of {charged} {currency})"),
+            new RefundPurchase(grantId, refunded, charged, $"Stripe refund of charge {e.ObjectId} ({refunded} of {charged} {currency})"),
             Money: new StripeMoney("refund", paymentKey, refunded, currency), PaymentFirst: true);
     }
 
@@ -178,7 +178,7 @@ public sealed class StripeEventMapper(PlanCatalog plans, StripeOptions options)
         var grantId = GrantIdFor(paymentKey);
         var reason = $"Stripe dispute {e.ObjectId} opened ({e.Field("reason") ?? "no reason given"})";
         return new StripeAction(StripeActionKind.Apply, null, accountId, null, paymentKey,
-            _ => new FreezeGrant(grantId, reason), OrderKey: $"dispute:{e.ObjectId}", Rank: 0, PaymentFirst: true);
+            new FreezeGrant(grantId, reason), OrderKey: $"dispute:{e.ObjectId}", Rank: 0, PaymentFirst: true);
     }
 
     private static StripeAction DisputeClosed(StripeEventView e)
@@ -193,7 +193,7 @@ public sealed class StripeEventMapper(PlanCatalog plans, StripeOptions options)
         var grantId = GrantIdFor(paymentKey);
         var money = won ? null : new StripeMoney("dispute-lost", paymentKey, e.Number("amount") ?? 0, e.Field("currency") ?? "");
         return new StripeAction(StripeActionKind.Apply, null, accountId, null, paymentKey,
-            _ => new SettleDispute(grantId, won, $"Stripe dispute {e.ObjectId} {status}"),
+            new SettleDispute(grantId, won, $"Stripe dispute {e.ObjectId} {status}"),
             OrderKey: $"dispute:{e.ObjectId}", Rank: 1, Money: money, PaymentFirst: true);
     }
 }

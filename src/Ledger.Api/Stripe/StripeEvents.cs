@@ -177,7 +177,7 @@ public sealed partial class StripeEvents(
                     $"Older than {mark.EventId}, already applied for '{key}': the newest Stripe state wins (ADR 0010).", accountId), basis, null);
 
             StripeEventRecord? written = null;
-            var request = new AccountRequest(accountId, action.Command!(account), _ => (200, new { }),
+            var request = new AccountRequest(accountId, action.Command!, _ => (200, new { }),
                 new EventContext(Actor, e.Id, e.Id, null),
                 AlsoWrite: (session, outcome, events) =>
                 {
@@ -279,7 +279,9 @@ public sealed partial class StripeEvents(
         }
         if (events.Select(x => x.Data).OfType<PurchasePartlyRefunded>().FirstOrDefault() is { } partly)
             return $"Refunded {partly.RefundedMinor} of {partly.ChargedMinor} so far: voided {partly.Voided} credits of '{partly.GrantId}' now"
-                + (partly.NotRecovered > 0 ? $"; {partly.NotRecovered} more were already spent or held and stay spent." : ".");
+                + (partly.Held > 0 ? $"; {partly.Held} are held and will be taken back when released" : "")
+                + (partly.NotRecovered > 0 ? $"; {partly.NotRecovered} were already spent and stay spent (taken back if refunded to the block)" : "")
+                + ".";
         if (events.Select(x => x.Data).OfType<CreditsGranted>().FirstOrDefault(g => g.Source == GrantSource.Purchase) is { } granted)
             return $"Granted {granted.Amount} credits as '{granted.GrantId}'.";
         return $"{events.Count} ledger event(s): {string.Join(", ", events.Select(EventTypeName).Distinct())}.";

@@ -8,6 +8,8 @@ namespace Ledger.Domain.Accounts;
 /// The account's write-side state: its credit blocks and open holds. Rebuilt from events alone by
 /// <see cref="Evolve"/>; resolved reservations, usages and refunds live in their own records
 /// (<see cref="Ledger.Domain.Reservations.ReservationRecord"/> ...) so the state stays small on long streams.
+/// <see cref="PeriodAllowance"/> is the allowance level (full-period credits) the current period has granted up to;
+/// <see cref="AllowanceWithheld"/>: the period began while the account was not active and payment has not restored it.
 /// </summary>
 public sealed record Account(
     string Id,
@@ -24,7 +26,9 @@ public sealed record Account(
     DateTimeOffset? AnomalyFlaggedAt = null,
     BillingPeriod? Period = null,
     long PeriodConsumed = 0,
-    ImmutableList<MinuteUsage>? RecentUsage = null)
+    ImmutableList<MinuteUsage>? RecentUsage = null,
+    long PeriodAllowance = 0,
+    bool AllowanceWithheld = false)
 {
     /// <summary>Credits consumed (net of refunds) in the hour before <paramref name="now"/>.</summary>
     public long ConsumedInHourBefore(DateTimeOffset now) =>
@@ -53,9 +57,18 @@ public sealed record Account(
         {
             Blocks = s.Blocks.SetItem(e.GrantId, new CreditBlock(
                 e.GrantId, e.Amount, e.Source, e.Priority, e.GrantedAt, e.EffectiveAt, e.ExpiresAt, e.CostBasis, e.Reference, e.Reason)),
+            PeriodAllowance = e.AllowanceLevel ?? s.PeriodAllowance,
+            AllowanceWithheld = e.AllowanceLevel is null && s.AllowanceWithheld,
         },
         ({ } s, GrantVoided e) => s.Update(e.GrantId, b => b with { IsVoided = true, Voided = b.Voided + e.Amount }),
-        ({ } s, PurchasePartlyRefunded e) => s.Update(e.GrantId, b => b with { Voided = b.Voided + e.Voided, MoneyRefundedMinor = e.RefundedMinor }),
+        ({ } s, PurchasePartlyRefunded e) => s.Update(e.GrantId, b => b with
+        {
+            Voided = b.Voided + e.Voided, MoneyRefundedMinor = e.RefundedMinor, RefundOwed = b.RefundOwed + e.Held + e.NotRecovered,
+        }),
+        ({ } s, RefundedCreditsReclaimed e) => s.Update(e.GrantId, b => b with { Voided = b.Voided + e.Amount, RefundOwed = b.RefundOwed - e.Amount }),
+        ({ } s, OverageRepaymentReturned e) => s
+            .Update(e.GrantId, b => b with { RepaidOverage = b.RepaidOverage - e.Amount })
+            .Update(CreditBlock.OverageId, b => b with { OverageRepayments = b.OverageRepayments - e.Amount }),
         ({ } s, GrantExpired e) => s.Update(e.GrantId, b => b with { Expired = b.Expired + e.Amount }),
         ({ } s, OverageRepaid e) => s
             .Update(e.GrantId, b => b with { RepaidOverage = b.RepaidOverage + e.Amount })
@@ -79,12 +92,16 @@ public sealed record Account(
         ({ } s, CreditsRefunded e) => s.Move(e.Draws, (b, a) => b with { Refunded = b.Refunded + a }, e.RefundedAt)
             // a refund of an earlier period's consumption leaves this period's quota alone
             .Consumed(-e.Amount, e.RefundedAt, inPeriod: e.ConsumedAt is not { } consumedAt || s.Period is not { } period || consumedAt >= period.Start),
-        ({ } s, PeriodStarted e) => s with { Period = new BillingPeriod(e.PeriodStart, e.PeriodEnd), PeriodConsumed = 0 },
+        ({ } s, PeriodStarted e) => s with
+        {
+            Period = new BillingPeriod(e.PeriodStart, e.PeriodEnd), PeriodConsumed = 0,
+            PeriodAllowance = 0, AllowanceWithheld = s.Status != AccountStatus.Active,
+        },
         ({ } s, PlanChanged e) => s with { Plan = e.ToPlan },
         ({ } s, GraceStarted e) => s with { Status = AccountStatus.Grace, GraceEndsAt = e.GraceEndsAt },
-        ({ } s, GraceEnded) => s with { Status = AccountStatus.Active, GraceEndsAt = null },
+        ({ } s, GraceEnded) => s with { Status = AccountStatus.Active, GraceEndsAt = null, AllowanceWithheld = false },
         ({ } s, AccountSuspended) => s with { Status = AccountStatus.Suspended, GraceEndsAt = null },
-        ({ } s, AccountRestored) => s with { Status = AccountStatus.Active, GraceEndsAt = null },
+        ({ } s, AccountRestored) => s with { Status = AccountStatus.Active, GraceEndsAt = null, AllowanceWithheld = false },
         ({ } s, UsageAnomalyFlagged e) => s with { AnomalyFlaggedAt = e.FlaggedAt, SpendingFrozen = s.SpendingFrozen || e.Frozen },
         ({ } s, UsageAnomalyCleared) => s with { AnomalyFlaggedAt = null, SpendingFrozen = false },
         ({ } s, GrantFrozen e) => s.Update(e.GrantId, b => b with { IsFrozen = true }),

@@ -25,7 +25,8 @@ public static class CatchUp
         for (var pass = 0; pass < 1200; pass++)
         {
             var boundary = NextBoundary(state, now, plan);
-            foreach (var instant in Instants(state, boundary ?? now, inclusive: boundary is null))
+            // Each step may give credits to a block (a release, a returned repayment): the next instant is looked for afresh.
+            for (var after = DateTimeOffset.MinValue; NextInstant(state, after, boundary ?? now, inclusive: boundary is null) is { } instant; after = instant)
                 state = Step(state, events, instant);
             if (boundary is not { } at) break;
             var crossed = Cross(state, at, plan!);
@@ -88,45 +89,84 @@ public static class CatchUp
     }
 
     /// <summary>
-    /// The instants up to <paramref name="now"/> at which time alone may change something: open holds
-    /// reaching their ttl, blocks with credits in them expiring, and (while overage is owed) blocks taking effect.
+    /// The first instant after <paramref name="after"/> and up to <paramref name="until"/> at which time alone may change
+    /// something: an open hold reaching its ttl, a block with credits in it expiring, and (while overage is owed) a
+    /// block taking effect.
     /// </summary>
-    private static IEnumerable<DateTimeOffset> Instants(Account account, DateTimeOffset now, bool inclusive)
+    private static DateTimeOffset? NextInstant(Account account, DateTimeOffset after, DateTimeOffset until, bool inclusive)
     {
         var owes = account.Blocks.TryGetValue(CreditBlock.OverageId, out var overage) && overage.Debt > 0;
-        return account.Holds.Values.Select(h => h.ExpiresAt)
-            .Concat(account.Blocks.Values
-                .Where(b => !b.IsOverage && !b.IsVoided && b.Remaining > 0)
-                .SelectMany(b => new[] { b.ExpiresAt, owes ? b.EffectiveAt : null })
-                .OfType<DateTimeOffset>())
-            .Where(t => inclusive ? t <= now : t < now)
-            .Distinct()
-            .Order();
+        DateTimeOffset? next = null;
+        void Consider(DateTimeOffset? t)
+        {
+            if (t is { } at && at > after && (inclusive ? at <= until : at < until) && (next is null || at < next)) next = at;
+        }
+        foreach (var hold in account.Holds.Values) Consider(hold.ExpiresAt);
+        foreach (var block in account.Blocks.Values)
+        {
+            if (block.IsOverage || block.IsVoided || block.Remaining <= 0) continue;
+            Consider(block.ExpiresAt);
+            if (owes) Consider(block.EffectiveAt);
+        }
+        return next;
     }
 
-    /// <summary>Retires what dead blocks hold unheld, then repays overage from live blocks in drain order.</summary>
+    /// <summary>
+    /// Puts every credit where the rules say it belongs, in this order: overage credits a refund gave back return to
+    /// the blocks that had repaid that overage; dead blocks give up what they hold unheld; credits a partial refund of
+    /// a purchase still claims are taken as they come free; then live blocks repay overage, in drain order.
+    /// </summary>
     public static IReadOnlyList<object> Settle(Account account, DateTimeOffset now)
     {
-        var retired = account.Blocks.Values
+        var events = new List<object>();
+        var state = account;
+        void Add(IEnumerable<object> more)
+        {
+            var list = more.ToList();
+            events.AddRange(list);
+            state = state.Then(list);
+        }
+
+        Add(ReturnRepayments(state, now));
+        Add(state.Blocks.Values
             .Where(b => !b.IsOverage && b.IsDeadAt(now) && b.Unheld > 0)
             .OrderBy(b => b.GrantId, StringComparer.Ordinal)
             .Select(b => b.IsVoided
                 ? (object)new GrantVoided(account.Id, b.GrantId, b.Unheld, "held credits released after the void", now)
-                : new GrantExpired(account.Id, b.GrantId, b.Unheld, now))
-            .ToList();
-        var state = account.Then(retired);
-        if (!state.Blocks.TryGetValue(CreditBlock.OverageId, out var overage) || overage.Debt == 0)
-            return retired;
+                : new GrantExpired(account.Id, b.GrantId, b.Unheld, now)));
+        Add(state.Blocks.Values
+            .Where(b => !b.IsOverage && b.RefundOwed > 0 && b.Unheld > 0)
+            .OrderBy(b => b.GrantId, StringComparer.Ordinal)
+            .Select(b => new RefundedCreditsReclaimed(account.Id, b.GrantId, Math.Min(b.RefundOwed, b.Unheld), now)));
+        Add(Repay(state, now));
+        return events;
+    }
 
+    /// <summary>Overage credits beyond what is owed (a refund of overage already repaid) go back to the blocks that repaid it.</summary>
+    private static IEnumerable<object> ReturnRepayments(Account state, DateTimeOffset now)
+    {
+        if (!state.Blocks.TryGetValue(CreditBlock.OverageId, out var overage) || overage.Unheld <= 0 || overage.OverageRepayments <= 0)
+            yield break;
+        var surplus = Math.Min(overage.Unheld, overage.OverageRepayments);
+        foreach (var block in DrainOrder.Sort(state.Blocks.Values.Where(b => b.RepaidOverage > 0)).Reverse())
+        {
+            if (surplus == 0) yield break;
+            var amount = Math.Min(surplus, block.RepaidOverage);
+            yield return new OverageRepaymentReturned(state.Id, block.GrantId, amount, now);
+            surplus -= amount;
+        }
+    }
+
+    private static IEnumerable<object> Repay(Account state, DateTimeOffset now)
+    {
+        if (!state.Blocks.TryGetValue(CreditBlock.OverageId, out var overage) || overage.Debt == 0) yield break;
         var debt = overage.Debt;
-        var repaid = new List<object>();
         foreach (var block in DrainOrder.Sort(state.Blocks.Values.Where(b => !b.IsOverage && b.IsSpendableAt(now))))
         {
-            if (debt == 0) break;
+            if (debt == 0) yield break;
             var amount = Math.Min(debt, block.Unheld);
-            repaid.Add(new OverageRepaid(account.Id, block.GrantId, amount, now));
+            yield return new OverageRepaid(state.Id, block.GrantId, amount, now);
             debt -= amount;
         }
-        return [.. retired, .. repaid];
     }
 }

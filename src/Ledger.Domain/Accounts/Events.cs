@@ -11,23 +11,33 @@ public sealed record AccountOpened(
     string AccountId, string Plan, string? StripeCustomerId,
     IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset OpenedAt);
 
+/// <summary>
+/// A credit block. For a plan allowance or proration, <see cref="AllowanceLevel"/> is the period's allowance (in
+/// full-period credits) the grant brings the account to: later upgrades in the same period grant only the prorated
+/// rise above it, so a period never grants more than its most generous plan (docs/adr/0009).
+/// </summary>
 public sealed record CreditsGranted(
     string AccountId, string GrantId, long Amount, GrantSource Source, int Priority,
     DateTimeOffset? EffectiveAt, DateTimeOffset? ExpiresAt, CostBasis? CostBasis,
-    string? Reference, string? Reason, DateTimeOffset GrantedAt);
+    string? Reference, string? Reason, DateTimeOffset GrantedAt, long? AllowanceLevel = null);
 
 /// <summary>Credits of a void grant taken out of circulation; written again for a held part released later.</summary>
 public sealed record GrantVoided(string AccountId, string GrantId, long Amount, string? Reason, DateTimeOffset VoidedAt);
 
 /// <summary>
 /// Part of a purchase was refunded: <see cref="RefundedMinor"/> of <see cref="ChargedMinor"/> so far (cumulative, as
-/// the payment processor reports it). <see cref="Voided"/> credits were taken out of the block now, the same share of
-/// it as of the money less what earlier refunds took; <see cref="NotRecovered"/> more were owed back but already
-/// spent or held, so they stay spent.
+/// the payment processor reports it). The credits owed back are the same share of the block as of the money, less
+/// what earlier refunds claimed: <see cref="Voided"/> were taken out of the block now; <see cref="Held"/> are held by
+/// open reservations and are taken back as those release them; <see cref="NotRecovered"/> were already spent and
+/// stay spent, unless a refund of usage returns credits to the block (then those are taken back).
+/// Both later takings are <see cref="RefundedCreditsReclaimed"/> events.
 /// </summary>
 public sealed record PurchasePartlyRefunded(
     string AccountId, string GrantId, long RefundedMinor, long ChargedMinor, long Voided, long NotRecovered, string? Reason,
-    DateTimeOffset RefundedAt);
+    DateTimeOffset RefundedAt, long Held = 0);
+
+/// <summary>Credits a partial refund of the purchase still claimed, taken back as they came free in its block.</summary>
+public sealed record RefundedCreditsReclaimed(string AccountId, string GrantId, long Amount, DateTimeOffset ReclaimedAt);
 
 /// <summary>Unspent, unheld credits of a block whose expiry passed; written again for a held part released later.</summary>
 public sealed record GrantExpired(string AccountId, string GrantId, long Amount, DateTimeOffset ExpiredAt);
@@ -36,9 +46,17 @@ public sealed record GrantExpired(string AccountId, string GrantId, long Amount,
 public sealed record OverageRepaid(string AccountId, string GrantId, long Amount, DateTimeOffset RepaidAt);
 
 /// <summary>
-/// At a period's end the overage still owed is settled without touching the next allowance: billed on the period's
-/// invoice, or written off under fair use. The settled credits count as granted (paid by invoice, or given), so the
-/// balance equation holds and the overage block is back to zero.
+/// Overage a block had repaid was given back (a refund of the usage that ran into overage): the credits return to
+/// the block that repaid it instead of staying in the overage block.
+/// </summary>
+public sealed record OverageRepaymentReturned(string AccountId, string GrantId, long Amount, DateTimeOffset ReturnedAt);
+
+/// <summary>
+/// Overage still owed is settled without touching the next allowance: billed on the period's invoice, or written off
+/// under fair use. At a period's end (<see cref="SettledAt"/> = <see cref="PeriodEnd"/>) it is the period's debt; at a
+/// change to a plan without overage (<see cref="PeriodEnd"/> = the change) it is the debt and the overage open holds
+/// took, settled as the plan left says. The settled credits count as granted (paid by invoice, or given), so the
+/// balance equation holds and the overage block owes nothing.
 /// </summary>
 public sealed record OverageSettled(
     string AccountId, long Amount, OverageSettlement Settlement, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
@@ -78,7 +96,7 @@ public static class AccountEvents
     public static readonly Type[] All =
     [
         typeof(AccountOpened), typeof(CreditsGranted), typeof(GrantVoided), typeof(PurchasePartlyRefunded), typeof(GrantExpired),
-        typeof(OverageRepaid), typeof(OverageSettled), typeof(CreditsReserved), typeof(ReservationCommitted),
+        typeof(OverageRepaid), typeof(OverageRepaymentReturned), typeof(RefundedCreditsReclaimed), typeof(OverageSettled), typeof(CreditsReserved), typeof(ReservationCommitted),
         typeof(ReservationReleased), typeof(ReservationExtended), typeof(ReservationExpired),
         typeof(UsageRecorded), typeof(CreditsRefunded),
         typeof(PeriodStarted), typeof(PlanChanged), typeof(GraceStarted), typeof(GraceEnded),
@@ -95,6 +113,8 @@ public static class AccountEvents
         PurchasePartlyRefunded x => x.RefundedAt,
         GrantExpired x => x.ExpiredAt,
         OverageRepaid x => x.RepaidAt,
+        OverageRepaymentReturned x => x.ReturnedAt,
+        RefundedCreditsReclaimed x => x.ReclaimedAt,
         OverageSettled x => x.SettledAt,
         CreditsReserved x => x.ReservedAt,
         ReservationCommitted x => x.CommittedAt,

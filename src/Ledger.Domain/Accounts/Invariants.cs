@@ -9,9 +9,15 @@ public static class Invariants
     {
         foreach (var b in account.Blocks.Values)
         {
-            Require(b.Held >= 0 && b.Consumed >= 0 && b.Expired >= 0 && b.Voided >= 0 && b.Refunded >= 0,
+            Require(b.Held >= 0 && b.Consumed >= 0 && b.Expired >= 0 && b.Voided >= 0 && b.Refunded >= 0
+                    && b.RepaidOverage >= 0 && b.OverageRepayments >= 0 && b.RefundOwed >= 0,
                 $"block {b.GrantId} has a negative movement");
-            if (b.IsOverage) continue;
+            if (b.IsOverage)
+            {
+                Require(b.Unheld <= 0 || b.OverageRepayments == 0, $"overage credits {b.Unheld} were not returned to the blocks that repaid them");
+                continue;
+            }
+            Require(b.RefundOwed == 0 || b.Unheld <= 0, $"block {b.GrantId} lends {b.Unheld} credits a refund still claims ({b.RefundOwed})");
             Require(b.Remaining >= 0, $"block {b.GrantId} is overdrawn ({b.Remaining})");
             Require(b.Held <= b.Remaining, $"block {b.GrantId} holds {b.Held} of {b.Remaining}");
             Require(b.Refunded <= b.Consumed, $"block {b.GrantId} got back more than it gave");

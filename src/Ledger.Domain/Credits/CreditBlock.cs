@@ -6,7 +6,8 @@ public sealed record CostBasis(long AmountMinor, string Currency);
 
 /// <summary>
 /// One grant's credits. Every movement is kept as a lifetime sum so the block can say where its
-/// credits went; <see cref="Remaining"/> is what is still in it (held or not).
+/// credits went; <see cref="Remaining"/> is what is still in it (held or not). <see cref="RefundOwed"/>: credits a
+/// partial refund of the purchase claims back but could not take yet (held or spent); they are taken as they come free.
 /// </summary>
 public sealed record CreditBlock(
     string GrantId,
@@ -28,7 +29,8 @@ public sealed record CreditBlock(
     long Held = 0,
     bool IsVoided = false,
     bool IsFrozen = false,
-    long MoneyRefundedMinor = 0)
+    long MoneyRefundedMinor = 0,
+    long RefundOwed = 0)
 {
     /// <summary>The block that absorbs consumption beyond all credits on plans that bill overage; it can go negative.</summary>
     public const string OverageId = "~overage";

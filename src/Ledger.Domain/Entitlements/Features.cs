@@ -45,11 +45,14 @@ public static class Features
         return null;
     }
 
-    /// <summary>Releases the open holds of features that are off after a status change (their callers' work is refused).</summary>
-    public static IReadOnlyList<object> ReleaseHoldsTurnedOff(Account after, IReadOnlyList<string>? planFeatures, string reason, DateTimeOffset at) =>
+    /// <summary>
+    /// Releases the open holds whose work the status now refuses: <c>ai</c> holds in grace; while suspended, every hold
+    /// but <c>reports</c> ones, featureless holds included (a suspended account may not spend without a feature either,
+    /// so a featureless hold left open could be extended and committed past the suspension).
+    /// </summary>
+    public static IReadOnlyList<object> ReleaseHoldsTurnedOff(Account after, string reason, DateTimeOffset at) =>
         after.Holds.Values
-            .Where(h => h.Feature is { } f && (after.Status == AccountStatus.Suspended ? f != Reports : f == Ai))
-            .Where(h => planFeatures is null || h.Feature is { } f && !IsOn(after, planFeatures, f))
+            .Where(h => after.Status == AccountStatus.Suspended ? h.Feature != Reports : h.Feature == Ai)
             .OrderBy(h => h.ReservationId, StringComparer.Ordinal)
             .Select(h => (object)new ReservationReleased(after.Id, h.ReservationId, h.Draws, reason, at))
             .ToList();
@@ -57,6 +60,6 @@ public static class Features
     public static IReadOnlyList<object> Suspend(Account state, string reason, DateTimeOffset at)
     {
         var suspended = new AccountSuspended(state.Id, reason, at);
-        return [suspended, .. ReleaseHoldsTurnedOff(state.Then([suspended]), null, reason, at)];
+        return [suspended, .. ReleaseHoldsTurnedOff(state.Then([suspended]), reason, at)];
     }
 }

@@ -20,7 +20,7 @@ public sealed record StartGrace(string? Reason, DateTimeOffset? EndsAt = null) :
         if (account.Status != AccountStatus.Active) return Decision.Reject(Status.Conflict(account, "start a grace period"));
         var endsAt = EndsAt ?? context.Now.AddDays(context.Plan?.GraceDays ?? 14);
         var started = new GraceStarted(account.Id, Reason, endsAt, context.Now);
-        return new Decision.Accepted([started, .. Features.ReleaseHoldsTurnedOff(account.Then([started]), null,
+        return new Decision.Accepted([started, .. Features.ReleaseHoldsTurnedOff(account.Then([started]),
             "released: payment grace period started", context.Now)]);
     }
 }
@@ -68,32 +68,32 @@ public sealed record ClearAnomaly(string? Reason) : IAccountCommand
 
 internal static class Restoring
 {
+    /// <summary>Payment restores the account: the period's allowance if it was withheld, or the rise to the current plan's allowance.</summary>
     public static Decision Restore(Account account, object restored, DecisionContext context)
     {
         var after = account.Then([restored]);
-        IReadOnlyList<object> allowance = context.Plan is { } plan && after.Period is { } period && period.End > context.Now
-            ? Periods.Allowance(after, plan, period, context.Now)
+        IReadOnlyList<object> allowance = context.Plan is { } plan
+            ? Periods.TopUp(after, plan, context.Now, account.AllowanceWithheld, $"proration: {plan.Id} allowance on payment")
             : [];
         return new Decision.Accepted([restored, .. allowance]);
     }
 }
 
 /// <summary>
-/// An invoice was paid: the period's allowance is granted if it is still missing, and an account in
-/// grace or suspended is restored. Repeats change nothing.
+/// An invoice was paid: an account in grace or suspended is restored (with the period's withheld allowance); on an
+/// active account it changes nothing. Allowances come from periods and plan changes, never from a payment alone, so a
+/// subscription invoice after a plan change cannot grant the new plan's allowance a second time.
 /// </summary>
 public sealed record RecordInvoicePaid(string? Reason) : IAccountCommand
 {
     public Decision Decide(Account? account, AccountRecords known, DecisionContext context)
     {
         if (account is null) return Decision.Reject(Rejection.AccountNotFound("?"));
-        if (account.Status == AccountStatus.Grace)
-            return Restoring.Restore(account, new GraceEnded(account.Id, Reason, context.Now), context);
-        if (account.Status == AccountStatus.Suspended)
-            return Restoring.Restore(account, new AccountRestored(account.Id, Reason, context.Now), context);
-        var allowance = context.Plan is { } plan && account.Period is { } period
-            ? Periods.Allowance(account, plan, period, context.Now)
-            : [];
-        return allowance.Count == 0 ? Decision.Replay : new Decision.Accepted(allowance);
+        return account.Status switch
+        {
+            AccountStatus.Grace => Restoring.Restore(account, new GraceEnded(account.Id, Reason, context.Now), context),
+            AccountStatus.Suspended => Restoring.Restore(account, new AccountRestored(account.Id, Reason, context.Now), context),
+            _ => Decision.Replay,
+        };
     }
 }

@@ -4,38 +4,43 @@ using Ledger.Domain.Credits;
 namespace Ledger.Domain.Plans;
 
 /// <summary>
-/// Moves the account to another plan now. An upgrade grants the difference in allowance prorated
-/// over what is left of the period (expiring with it); a downgrade takes nothing back and the new
-/// allowance applies from the next period (docs/adr/0009).
+/// Moves the account to another plan now (docs/adr/0009). A move to a plan with a larger allowance than the period
+/// has granted so far grants the difference prorated over what is left of the period (expiring with it); a move down
+/// takes nothing back, and moving up again grants only what rises above the period's level, so no journey through
+/// plans grants more in one period than the most generous plan held in it. Overage owed is settled as the plan left
+/// says (ADR 11); on a move to a plan without overage, the overage open holds took is settled with it, so such a plan
+/// never shows credits below zero.
 /// </summary>
-public sealed record ChangePlan(PlanTerms To, PlanTerms? From, string? Reason) : IAccountCommand
+public sealed record ChangePlan(PlanTerms To, string? Reason) : IAccountCommand
 {
     public Decision Decide(Account? account, AccountRecords known, DecisionContext context)
     {
         if (account is null) return Decision.Reject(Rejection.AccountNotFound("?"));
         if (account.Plan == To.Id) return Decision.Replay;
-        var events = new List<object> { new PlanChanged(account.Id, account.Plan, To.Id, Reason, context.Now) };
-        var proration = Prorated(account, context.Now);
-        // One proration per target plan and period: upgrading again after a downgrade grants nothing twice.
-        if (proration > 0 && account.Period is { } period && account.Status == AccountStatus.Active
-            && !account.Blocks.ContainsKey(period.ProrationGrantId(To.Id)))
-            events.Add(Periods.PlanGrant(account.Id, period.ProrationGrantId(To.Id), proration, period.End, context.Now,
-                $"proration: {account.Plan} to {To.Id}"));
+        var now = context.Now;
+        var events = new List<object> { new PlanChanged(account.Id, account.Plan, To.Id, Reason, now) };
+        if (Settlement(account, context.Plan, now) is { } settled) events.Add(settled);
+        var after = account.Then(events);
         if (account.Period is null)
-        {
-            var first = new BillingPeriod(context.Now, PlanTerms.PeriodEnd(context.Now));
-            events.AddRange(Periods.Start(account.Then(events), To, first, context.Now, carry: 0));
-        }
+            events.AddRange(Periods.Start(after, To, new BillingPeriod(now, PlanTerms.PeriodEnd(now)), now, carry: 0));
+        else
+            events.AddRange(Periods.TopUp(after, To, now, withheld: false, $"proration: {account.Plan} to {To.Id}"));
         return new Decision.Accepted(events);
     }
 
-    public long Prorated(Account account, DateTimeOffset now)
+    /// <summary>
+    /// The overage to settle on leaving <paramref name="from"/>: its debt, as it says; moving to a plan without overage,
+    /// also what open holds took as overage (written off when the plan left is unknown or has no rule).
+    /// </summary>
+    private OverageSettled? Settlement(Account account, PlanTerms? from, DateTimeOffset now)
     {
-        if (From is null || account.Period is not { } p || To.Allowance <= From.Allowance || now >= p.End) return 0;
-        // Exact integer arithmetic: a double rounds e.g. 84 × 17/28 (= 51) down to 50.
-        var length = (p.End - p.Start).Ticks;
-        var left = Math.Clamp((p.End - now).Ticks, 0, length);
-        return (long)((Int128)(To.Allowance - From.Allowance) * left / length);
+        if (!account.Blocks.TryGetValue(CreditBlock.OverageId, out var overage)) return null;
+        var how = from?.SettleOverageAtPeriodEnd;
+        var amount = To.AllowOverage ? (how is null ? 0 : overage.Debt) : Math.Max(0, -overage.Unheld);
+        return amount > 0
+            ? new OverageSettled(account.Id, amount, how ?? OverageSettlement.WrittenOff, account.Period?.Start ?? account.OpenedAt,
+                now, now)
+            : null;
     }
 }
 

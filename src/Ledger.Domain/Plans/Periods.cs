@@ -3,7 +3,12 @@ using Ledger.Domain.Credits;
 
 namespace Ledger.Domain.Plans;
 
-/// <summary>Billing periods: each grants the plan's allowance as a block that expires at the period's end.</summary>
+/// <summary>
+/// Billing periods: each grants the plan's allowance as a block that expires at the period's end. Within one period,
+/// allowances and prorations together never grant more than the allowance of the most generous plan held in it: the
+/// account keeps the allowance level it reached (<see cref="Account.PeriodAllowance"/>) and a move to a more generous
+/// plan grants only the rise above that level, prorated over what is left of the period (docs/adr/0009).
+/// </summary>
 public static class Periods
 {
     /// <summary>
@@ -16,18 +21,41 @@ public static class Periods
         var events = new List<object> { new PeriodStarted(state.Id, plan.Id, period.Start, period.End, at) };
         if (carry > 0)
             events.Add(PlanGrant(state.Id, period.RolloverGrantId, carry, period.End, at, "rollover from the previous period", priority: 19));
-        if (state.Status == AccountStatus.Active)
-            events.AddRange(Allowance(state, plan, period, at));
+        if (state.Status == AccountStatus.Active && plan.Allowance > 0)
+            events.Add(Allowance(state.Id, plan, period, at));
         return events;
     }
 
-    /// <summary>The period's allowance, unless it was already granted (restores and Stripe renewals repeat safely).</summary>
-    public static IReadOnlyList<object> Allowance(Account state, PlanTerms plan, BillingPeriod period, DateTimeOffset at) =>
-        plan.Allowance > 0 && !state.Blocks.ContainsKey(period.AllowanceGrantId)
-            ? [PlanGrant(state.Id, period.AllowanceGrantId, plan.Allowance, period.End, at, $"{plan.Id} allowance")]
-            : [];
+    /// <summary>
+    /// What the period still owes the account on <paramref name="plan"/> now that it is active: the whole allowance
+    /// if it was <paramref name="withheld"/> (the period began in grace or suspension and payment arrived), otherwise
+    /// the rise from the level already granted to this plan's allowance, prorated over what is left of the period.
+    /// </summary>
+    public static IReadOnlyList<object> TopUp(Account state, PlanTerms plan, DateTimeOffset at, bool withheld, string reason)
+    {
+        if (state.Status != AccountStatus.Active || state.Period is not { } period || at >= period.End) return [];
+        if (withheld)
+            return plan.Allowance > 0 && !state.Blocks.ContainsKey(period.AllowanceGrantId) ? [Allowance(state.Id, plan, period, at)] : [];
+        var amount = Prorate(plan.Allowance - state.PeriodAllowance, period, at);
+        // a grant id is never granted twice (it would replace the block and its history)
+        if (amount <= 0 || state.Blocks.ContainsKey(period.ProrationGrantId(plan.Id))) return [];
+        return [PlanGrant(state.Id, period.ProrationGrantId(plan.Id), amount, period.End, at, reason, level: plan.Allowance)];
+    }
+
+    /// <summary>floor(<paramref name="difference"/> × time left / period length), in exact integer arithmetic.</summary>
+    public static long Prorate(long difference, BillingPeriod period, DateTimeOffset at)
+    {
+        if (difference <= 0 || at >= period.End) return 0;
+        // Exact integer arithmetic: a double rounds e.g. 84 × 17/28 (= 51) down to 50.
+        var length = (period.End - period.Start).Ticks;
+        var left = Math.Clamp((period.End - at).Ticks, 0, length);
+        return (long)((Int128)difference * left / length);
+    }
+
+    private static CreditsGranted Allowance(string accountId, PlanTerms plan, BillingPeriod period, DateTimeOffset at) =>
+        PlanGrant(accountId, period.AllowanceGrantId, plan.Allowance, period.End, at, $"{plan.Id} allowance", level: plan.Allowance);
 
     public static CreditsGranted PlanGrant(string accountId, string grantId, long amount, DateTimeOffset expiresAt, DateTimeOffset at,
-        string reason, int priority = 20) =>
-        new(accountId, grantId, amount, GrantSource.Plan, priority, null, expiresAt, null, null, reason, at);
+        string reason, int priority = 20, long? level = null) =>
+        new(accountId, grantId, amount, GrantSource.Plan, priority, null, expiresAt, null, null, reason, at, level);
 }

@@ -5,7 +5,8 @@ namespace Ledger.Domain.Reservations;
 
 /// <summary>
 /// Consumes what the operation really cost and releases the rest, in one event. A cost above the
-/// hold draws the excess from free credits (or overage) atomically, or fails leaving the hold pending.
+/// hold draws the excess from free credits (or overage) atomically, or fails leaving the hold pending; the excess is
+/// new spending, so a frozen or suspended account, or a feature now off, refuses it as a reserve would.
 /// </summary>
 public sealed record Commit(
     string ReservationId, long? Amount, string? ReceiptId, IReadOnlyDictionary<string, string>? Metadata) : IAccountCommand
@@ -37,6 +38,9 @@ public sealed record Commit(
         }
         else
         {
+            // In-flight work completes up to what it holds; anything above the hold is new spending, checked like usage.
+            if (Entitlements.Features.SpendingRefusal(account, context.Plan, hold.Feature, amount) is { } refusal)
+                return Decision.Reject(refusal);
             var excess = amount - hold.Amount;
             var extra = DrainOrder.Take(account.Blocks.Values, excess, context.Now, context.AllowOverage);
             if (extra is null) return Decision.Reject(Funds.Insufficient(account, context.Now, excess, hold.Amount));

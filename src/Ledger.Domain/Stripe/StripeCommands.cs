@@ -26,8 +26,9 @@ public sealed record VoidPurchase(string GrantId, string? Reason) : IAccountComm
 /// <summary>
 /// A purchase was refunded, in part or in full. The payment processor reports the refunded total so far, so the
 /// command carries it: the credits owed back are the same share of the block as of the money (rounded down, the
-/// customer keeps a fraction of a credit), less what earlier refunds took. Only what is left unheld can be taken;
-/// the rest is recorded as not recovered (already spent or held). Refunding the whole charge voids the block
+/// customer keeps a fraction of a credit), less what earlier refunds claimed. What is left unheld is taken now; what
+/// open holds hold is taken back as they release it; what was already spent stays spent (and is taken back if a
+/// refund of usage returns credits to the block). Refunding the whole charge voids the block
 /// (<see cref="VoidPurchase"/>). A total no larger than one already applied is a replay: deliveries come out of order.
 /// </summary>
 public sealed record RefundPurchase(string GrantId, long RefundedMinor, long ChargedMinor, string? Reason) : IAccountCommand
@@ -43,10 +44,11 @@ public sealed record RefundPurchase(string GrantId, long RefundedMinor, long Cha
         if (block.IsVoided || RefundedMinor <= block.MoneyRefundedMinor) return Decision.Replay;
 
         var share = (long)((Int128)block.Amount * RefundedMinor / ChargedMinor);
-        var owed = Math.Max(0, share - block.Voided);
+        var owed = Math.Max(0, share - block.Voided - block.RefundOwed);
         var taken = Math.Min(owed, Math.Max(0, block.Unheld));
+        var held = Math.Min(owed - taken, block.Held);
         return Decision.Accept(new PurchasePartlyRefunded(
-            account.Id, GrantId, RefundedMinor, ChargedMinor, taken, owed - taken, Reason, context.Now));
+            account.Id, GrantId, RefundedMinor, ChargedMinor, taken, owed - taken - held, Reason, context.Now, held));
     }
 }
 

@@ -50,4 +50,20 @@ public sealed class VoidGrantTests(CreditsAppFixture fixture) : IClassFixture<Cr
         Assert.Equal([250L, 100L], voids.Select(e => e.Data.GetProperty("amount").GetInt64()));
         Assert.All(voids, e => Assert.Equal("g", e.Data.GetProperty("grantId").GetString()));
     }
+
+    [Fact]
+    public async Task Voiding_a_grant_with_nothing_left_is_a_no_op_that_writes_no_event()
+    {
+        const string account = "void-spent";
+        await App.OpenAccountAsync(account, CreditsKit.Plan);
+        await App.GrantAsync(account, 100, grantId: "spent");
+        await (await Client.PostJson($"/v1/accounts/{account}/usage", new { amount = 100 })).ShouldBe(201);
+        var version = (await Client.BalanceAsync(account)).GetProperty("version").GetInt64();
+
+        var voided = await (await Void(account, "spent")).ShouldBe(200);
+        Assert.Equal(0, voided.GetProperty("voided").GetInt64());
+        Assert.Equal(version, (await Client.BalanceAsync(account)).GetProperty("version").GetInt64());
+        Assert.DoesNotContain(await App.StreamAsync(account), e => e.Type == "grant_voided");
+        await (await Void(account, "spent")).ShouldBe(200); // still nothing to void: the same answer
+    }
 }

@@ -99,4 +99,23 @@ public sealed class RefundTests(CreditsAppFixture fixture) : IClassFixture<Credi
         var expiries = (await App.StreamAsync(account)).Where(e => e.Type == "grant_expired").Select(e => e.Data.GetProperty("amount").GetInt64());
         Assert.Equal([40L, 60L], expiries);
     }
+
+    [Fact]
+    public async Task Refunding_usage_whose_overage_was_repaid_gives_the_credits_back_to_the_block_that_repaid_it()
+    {
+        var account = Http.Raw.NewAccountId("overage-back");
+        await App.OpenAccountAsync(account, "pro");
+        await (await Client.PostJson($"/v1/accounts/{account}/usage", new { usageId = "all", amount = 100_000 })).ShouldBe(201);
+        await (await Client.PostJson($"/v1/accounts/{account}/usage", new { usageId = "over", amount = 100 })).ShouldBe(201);
+        await App.GrantAsync(account, 60, grantId: "top-up"); // repays 60 of the 100 owed
+        Assert.Equal(40, (await Client.BalanceAsync(account)).GetProperty("overage").GetInt64());
+
+        var refunded = await (await Refund(account, new { usageId = "over", amount = 100, reason = "failed call" })).ShouldBe(201);
+
+        var balance = refunded.GetProperty("balance");
+        Assert.Equal((60L, 0L), (balance.GetProperty("available").GetInt64(), balance.GetProperty("overage").GetInt64()));
+        Assert.Equal(60, balance.Block("top-up").GetProperty("remaining").GetInt64());
+        Assert.DoesNotContain(balance.GetProperty("blocks").EnumerateArray(),
+            b => b.GetProperty("grantId").GetString() == "~overage" && b.GetProperty("remaining").GetInt64() != 0);
+    }
 }

@@ -70,15 +70,15 @@ public class GraceTests : StarterWithHolds
         Starter(GraceBegan(Day(1))).When(Admin.StartGrace(endsAt: Day(30)), Day(2)).ThenReplayed().State.GraceEndsAt.ShouldBe(Day(15));
 
     [Fact]
-    public void Grace_end_crossed_by_catch_up_suspends_turning_sync_off_and_releasing_its_holds_while_reports_stay()
+    public void Grace_end_crossed_by_catch_up_suspends_releasing_every_hold_but_reports_ones()
     {
         var spec = Starter([GraceBegan(Day(1)), .. Holds(Day(14.5)).Skip(1)])
             .When(Do.CatchUp(), Day(15.2))
-            .Then(Suspended(Day(15)), Released("r-sync", [D(Jan, 200)], Day(15), GraceRanOut));
+            .Then(Suspended(Day(15)), Released("r-none", [D(Jan, 30)], Day(15), GraceRanOut), Released("r-sync", [D(Jan, 200)], Day(15), GraceRanOut));
 
         spec.State.Status.ShouldBe(AccountStatus.Suspended);
         spec.State.GraceEndsAt.ShouldBeNull();
-        spec.State.Holds.Keys.Order().ShouldBe(["r-none", "r-reports"]);
+        spec.State.Holds.Keys.Order().ShouldBe(["r-reports"]); // a featureless hold is spending the suspension refuses too
         Features.IsOn(spec.State, PlanFacts.Starter.Features, Reports).ShouldBeTrue();
         Features.IsOn(spec.State, PlanFacts.Starter.Features, Sync).ShouldBeFalse();
         Features.IsOn(spec.State, PlanFacts.Starter.Features, Ai).ShouldBeFalse();
@@ -97,7 +97,7 @@ public class GraceTests : StarterWithHolds
 
         spec.ViewAt(Day(15).AddTicks(-1)).Status.ShouldBe(AccountStatus.Grace);
         spec.ViewAt(Day(15)).Status.ShouldBe(AccountStatus.Suspended);
-        spec.BalanceAt(Day(15)).Reserved.ShouldBe(80); // reports 50 + no feature 30
+        spec.BalanceAt(Day(15)).Reserved.ShouldBe(50); // reports only: the featureless hold is released too
         spec.State.Status.ShouldBe(AccountStatus.Grace);
     }
 

@@ -76,7 +76,8 @@ public class RestoreTests : StarterWithHolds
     public void Released_holds_stay_released_after_a_restore()
     {
         var spec = Starter(Holds(Day(1))).When(Admin.Suspend("abuse"), Day(1.5))
-            .Then(Suspended(Day(1.5), "abuse"), Released("r-ai", [D(Jan, 100)], Day(1.5), "abuse"), Released("r-sync", [D(Jan, 200)], Day(1.5), "abuse"))
+            .Then(Suspended(Day(1.5), "abuse"), Released("r-ai", [D(Jan, 100)], Day(1.5), "abuse"), Released("r-none", [D(Jan, 30)], Day(1.5), "abuse"),
+                Released("r-sync", [D(Jan, 200)], Day(1.5), "abuse"))
             .When(Admin.Restore(), Day(1.6)).Then(Restored(Day(1.6)));
 
         spec.When(Do.Commit("r-ai"), Day(1.7)).ThenRejected(RejectionCodes.ReservationReleased);
@@ -87,7 +88,8 @@ public class RestoreTests : StarterWithHolds
     public void Suspending_from_grace_releases_the_remaining_non_report_holds() =>
         Starter([GraceBegan(Day(1)), .. Holds(Day(1.5)).Skip(1)])
             .When(Admin.Suspend(null), Day(2))
-            .Then(Suspended(Day(2), "suspended by an administrator"), Released("r-sync", [D(Jan, 200)], Day(2), "suspended by an administrator"));
+            .Then(Suspended(Day(2), "suspended by an administrator"), Released("r-none", [D(Jan, 30)], Day(2), "suspended by an administrator"),
+                Released("r-sync", [D(Jan, 200)], Day(2), "suspended by an administrator"));
 }
 
 /// <summary>409 account-state-conflict: a status change the account's status does not allow.</summary>

@@ -132,4 +132,17 @@ public class SpendingCheckTests
             .When(Do.Commit("r1", 30), Sec(3))
             .Then(Committed("r1", 30, [D(Jan, 30)], [D(Jan, 10)], Sec(3), requested: 30));
     }
+
+    [Fact]
+    public void A_frozen_account_completes_a_commit_within_its_hold_and_is_refused_the_part_above_it()
+    {
+        var spec = On(Free, Reserved("r1", 10, [D(Jan, 10)], Sec(1), feature: Reports), Flagged(1_200, 1_000, frozen: true, Sec(2)));
+        spec.When(Do.Commit("r1", 1_000), Sec(3)).ThenRejected(RejectionCodes.AccountFrozen);
+        spec.When(Do.Commit("r1", 10), Sec(3)).Then(Committed("r1", 10, [D(Jan, 10)], [], Sec(3)));
+    }
+
+    [Fact]
+    public void A_commit_above_the_hold_of_a_feature_the_plan_no_longer_has_is_refused() =>
+        On(Pro, Reserved("r1", 100, [D(Jan, 100)], Sec(1), feature: Ai)).On(Free)
+            .When(Do.Commit("r1", 101), Sec(2)).ThenRejected(RejectionCodes.FeatureDisabled);
 }

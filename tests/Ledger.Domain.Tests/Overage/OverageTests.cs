@@ -113,23 +113,36 @@ public class OverageTests
     }
 
     [Fact]
-    public void Refunded_overage_that_was_already_repaid_comes_back_spendable_and_refunds_stay_exact()
+    public void Refunded_overage_that_was_already_repaid_goes_back_to_the_block_that_repaid_it()
     {
-        // u1 ran 10 into overage, g1 repaid it, then u1 was refunded: the 10 credits are back, parked in
-        // the overage block. A later overage usage draws them and runs on into overage: one draw per block.
+        // u1 ran 10 into overage and g1 repaid it; refunding u1 returns the 10 credits to g1, not to the overage block.
         var spec = Given(Opened(),
                 Used("u1", 10, [D(OverageBlock, 10)], Sec(1)),
-                Granted("g1", 100, at: Sec(2)), Repaid("g1", 10, Sec(2)),
-                Refunded("f1", RefundSourceKind.Usage, "u1", 10, [D(OverageBlock, 10)], Sec(3)));
-        spec.BalanceAt(Sec(3)).ShouldBe(new Balance(100, 10, 0, 0, 10, 0, Available: 100, Overage: 0, 0));
+                Granted("g1", 100, at: Sec(2)), Repaid("g1", 10, Sec(2)))
+            .When(Do.RefundUsage("f1", "u1", 10), Sec(3))
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 10, [D(OverageBlock, 10)], Sec(3), consumedAt: Sec(1)),
+                new OverageRepaymentReturned(Acc, "g1", 10, Sec(3)));
+        spec.Balance.ShouldBe(new Balance(100, 10, 0, 0, 10, 0, Available: 100, Overage: 0, 0));
+        (spec.State.Blocks["g1"].Remaining, spec.State.Blocks[OverageBlock].Remaining).ShouldBe((100L, 0L));
 
-        spec.When(Do.Use("u2", 105), Sec(4), allowOverage: true).Then(Used("u2", 105, [D("g1", 90), D(OverageBlock, 15)], Sec(4)));
+        spec.When(Do.Use("u2", 105), Sec(4), allowOverage: true).Then(Used("u2", 105, [D("g1", 100), D(OverageBlock, 5)], Sec(4)));
         spec.Balance.Overage.ShouldBe(5);
 
         spec.When(Do.RefundUsage("f2", "u2", 3), Sec(5)).Then(Refunded("f2", RefundSourceKind.Usage, "u2", 3, [D(OverageBlock, 3)], Sec(5), consumedAt: Sec(4)));
         spec.When(Do.RefundUsage("f3", "u2", 102), Sec(6))
-            .Then(Refunded("f3", RefundSourceKind.Usage, "u2", 102, [D(OverageBlock, 12), D("g1", 90)], Sec(6), consumedAt: Sec(4)));
+            .Then(Refunded("f3", RefundSourceKind.Usage, "u2", 102, [D(OverageBlock, 2), D("g1", 100)], Sec(6), consumedAt: Sec(4)));
         spec.Balance.ShouldBe(new Balance(100, Consumed: 115, 0, 0, Refunded: 115, 0, Available: 100, Overage: 0, 0));
+    }
+
+    [Fact]
+    public void A_partial_refund_of_repaid_overage_lowers_the_debt_first_and_returns_only_the_surplus()
+    {
+        // u1 ran 100 into overage; g1 (60) repaid 60 of it, 40 still owed. Refunding all of u1 cancels the 40 and gives g1 its 60 back.
+        var spec = Given(Opened(), Used("u1", 100, [D(OverageBlock, 100)], Sec(1)), Granted("g1", 60, at: Sec(2)), Repaid("g1", 60, Sec(2)))
+            .When(Do.RefundUsage("f1", "u1", 100), Sec(3))
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 100, [D(OverageBlock, 100)], Sec(3), consumedAt: Sec(1)),
+                new OverageRepaymentReturned(Acc, "g1", 60, Sec(3)));
+        spec.Balance.ShouldBe(new Balance(60, 100, 0, 0, 100, 0, Available: 60, Overage: 0, 0));
     }
 
     [Fact]

@@ -10,9 +10,12 @@ namespace Ledger.Domain.Tests.Simulation;
 /// <summary>
 /// Thousands of random command sequences against one account (2,000 sequences of 1-60 steps, about
 /// 60,000 steps, in a few seconds), checking every rule after every step against an independent model.
-/// Each sequence runs on a random plan (allowance, overage, features, rollover, velocity alarm, max per
-/// request, trial, grace days; now and then none, as for a plan the host does not know) and may change
-/// to a second one; time steps go from a second to two months, so periods renew and grace runs out.
+/// Each sequence opens on a random plan (allowance, none as on pay-as-you-go; overage blocked, invoiced,
+/// written off as under fair use, or left to the next credits; features, rollover, velocity alarm, max per
+/// request, trial, grace days; now and then none, as for a plan the host does not know) and moves between
+/// it and two more in any order, as admins and Stripe subscription events do; time steps go from a second to
+/// two months, so periods renew and grace runs out. Grace, suspension, freezes, disputes and partial refunds
+/// of purchases interleave with open holds.
 ///
 /// Each run draws a fresh random seed. On a failure CsCheck shrinks the sequence to a small one and
 /// reports it with its seed: <c>Set seed: "&lt;seed&gt;" or -e CsCheck_Seed=&lt;seed&gt;</c>; the message also
@@ -36,6 +39,8 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
     private static readonly Gen<PlanPick> PlanGen = Gen.Select(Gen.Int[0, 999], Gen.Int[0, 999], Gen.Int[0, 999])
         .Select((a, b, c) => new PlanPick(a, b, c));
 
+    private static readonly Gen<PlanPick[]> PlansGen = PlanGen.Array[World.Plans, World.Plans];
+
     /// <summary>Rejection codes the domain never gives, so the run cannot be asked to reach them.</summary>
     private static readonly string[] Unreachable =
     [
@@ -51,10 +56,10 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
         var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
         var clock = Stopwatch.StartNew();
 
-        Gen.Select(PlanGen, PlanGen, StepGen.Array[1, 60]).Sample(
-            (first, second, program) =>
+        Gen.Select(PlansGen, StepGen.Array[1, 60]).Sample(
+            (plans, program) =>
             {
-                var world = new World(first, second);
+                var world = new World(plans);
                 world.Run(program);
                 Interlocked.Increment(ref sequences);
                 Interlocked.Add(ref steps, program.Length);
@@ -66,7 +71,7 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
             writeLine: output.WriteLine,
             seed: Seed,
             iter: Seed is null ? Iterations : 1,
-            print: t => $"first={t.Item1} second={t.Item2} program=[{string.Join(" ", t.Item3)}]");
+            print: t => $"plans=[{string.Join(" ", t.Item1)}] program=[{string.Join(" ", t.Item2)}]");
 
         output.WriteLine($"{sequences} sequences, {steps} steps ({accepted} accepted, {rejected} rejected, {replayed} replayed) in {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(string.Join(", ", seen.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
@@ -91,7 +96,7 @@ public readonly record struct Step(int Kind, int A, int B, int C)
 /// <summary>A random plan, read from three numbers so that shrinking moves towards the plainest plan.</summary>
 public readonly record struct PlanPick(int A, int B, int C)
 {
-    private static readonly long[] Allowances = [0, 50, 200, 1_000];
+    private static readonly long[] Allowances = [0, 50, 200, 1_000, 5_000];
     private static readonly long[] Trials = [0, 0, 100];
     private static readonly int[] GraceDays = [1, 3, 14];
     private static readonly (long Min, long Max)[] Rollovers = [(0, 0), (0, 30), (10, 40), (0, long.MaxValue)];
@@ -112,7 +117,7 @@ public readonly record struct PlanPick(int A, int B, int C)
         string[] features = [.. new[] { Features.Ai, "sync", Features.Reports }.Where((_, i) => (mask & (1 << i)) != 0)];
         var (min, max) = Rollovers[B / 16 % 4];
         var (perHour, freezes) = Alarms[C % 5];
-        return new PlanTerms(id, Allowances[A % 4], AllowOverage, MaxPerRequest[C / 5 % 4], features, min, max, perHour, freezes,
+        return new PlanTerms(id, Allowances[A % 5], AllowOverage, MaxPerRequest[C / 5 % 4], features, min, max, perHour, freezes,
             Trials[A / 4 % 3], GraceDays[A / 12 % 3], Settlement);
     }
 
@@ -133,7 +138,14 @@ internal sealed class World
 
     /// <summary>Situations (not events or codes) the run must reach too: see <see cref="Milestone"/>.</summary>
     public static readonly string[] Milestones =
-        ["~rollover", "~proration", "~restored-allowance", "~grace-hold-released", "~suspension-hold-released", "~alarm-frozen"];
+    [
+        "~rollover", "~proration", "~restored-allowance", "~restored-proration", "~grace-hold-released", "~suspension-hold-released",
+        "~alarm-frozen", "~settled-at-change", "~held-overage-settled", "~reclaimed-after-release", "~commit-excess-refused",
+        "~featureless-hold-released", "~void-of-nothing",
+    ];
+
+    /// <summary>How many plans a sequence moves between.</summary>
+    public const int Plans = 3;
 
     private Account? account;
     private AccountRecords records = AccountRecords.Empty;
@@ -143,10 +155,10 @@ internal sealed class World
     private IAccountCommand? lastIdempotent;
     private int serial;
 
-    // The plans: the account opens on the first (which may be unknown to the host) and may move to the second and back.
-    private readonly PlanPick firstPick, secondPick;
+    // The plans: the account opens on the first (which may be unknown to the host) and moves between all of them.
+    private readonly PlanPick[] picks;
     private readonly PlanTerms? first;
-    private readonly PlanTerms second;
+    private readonly PlanTerms[] others;
     private string plan;
 
     // The model: running totals kept from the commands' accepted results only.
@@ -174,6 +186,12 @@ internal sealed class World
     private readonly Dictionary<string, long> planGrants = []; // allowances, prorations, the trial: id → amount
     private bool overageEverAllowed;
 
+    // The period's allowance: the level granted up to (full-period credits), whether it was withheld (the period began
+    // in grace or suspension), and the most generous allowance of the plans held in the period, which bounds its grants.
+    private long level;
+    private bool withheld;
+    private long periodPeak;
+
     public int Accepted { get; private set; }
     public int Rejected { get; private set; }
     public int Replayed { get; private set; }
@@ -181,20 +199,20 @@ internal sealed class World
 
     private sealed record ModelHold(Reserve Command, DateTimeOffset ExpiresAt, string Status, long Committed, Commit? CommitCommand, string? ReleaseReason);
 
-    public World(PlanPick first, PlanPick second)
+    public World(PlanPick[] plans)
     {
-        (firstPick, secondPick) = (first, second);
-        this.first = first.IsUnknown ? null : first.Terms("plan-a");
-        this.second = second.Terms("plan-b");
-        plan = first.IsUnknown ? "legacy" : "plan-a";
+        picks = plans;
+        first = plans[0].IsUnknown ? null : plans[0].Terms("plan-a");
+        others = [.. plans.Skip(1).Select((p, i) => p.Terms($"plan-{(char)('b' + i)}"))];
+        plan = first?.Id ?? "legacy";
     }
 
-    private PlanTerms? TermsOf(string id) => id == second.Id ? second : first;
+    private PlanTerms? TermsOf(string id) => others.FirstOrDefault(t => t.Id == id) ?? first;
 
     /// <summary>The terms the host passes for the account now.</summary>
     private PlanTerms? Terms => TermsOf(plan);
 
-    private bool AllowOverage => Terms?.AllowOverage ?? firstPick.AllowOverage;
+    private bool AllowOverage => Terms?.AllowOverage ?? picks[0].AllowOverage;
 
     public void Run(Step[] program)
     {
@@ -207,7 +225,8 @@ internal sealed class World
         }
         catch (Exception e)
         {
-            throw new Exception($"{e.Message}\n--- trace (first={firstPick} {Describe(first)}, second={secondPick} {Describe(second)}) ---\n{string.Join("\n", trace.Select(t => t()))}", e);
+            var plans = string.Join(", ", picks.Select((p, i) => $"{p} {Describe(i == 0 ? first : others[i - 1])}"));
+            throw new Exception($"{e.Message}\n--- trace (plans {plans}) ---\n{string.Join("\n", trace.Select(t => t()))}", e);
         }
     }
 
@@ -287,15 +306,14 @@ internal sealed class World
         Execute(Do.Open(plan), Expect.Accept, () =>
         {
             if (Terms is not { } terms) return;
-            period = new BillingPeriod(now, now.AddMonths(1));
-            if (terms.Allowance > 0) planGrants[period.AllowanceGrantId] = terms.Allowance;
+            StartPeriod(new BillingPeriod(now, now.AddMonths(1)), terms);
             if (terms.TrialGrant > 0) planGrants["trial"] = terms.TrialGrant;
         });
     }
 
     private void DoOpenAgain(Step s)
     {
-        var id = (s.B % 3) switch { 0 => plan, 1 => first?.Id ?? "legacy", _ => second.Id };
+        var id = (s.B % (World.Plans + 1)) switch { 0 => plan, 1 => first?.Id ?? "legacy", var i => others[i - 2].Id };
         Execute(Do.Open(id), id == plan ? Expect.Replay : Expect.Reject(RejectionCodes.AccountExists));
     }
 
@@ -344,7 +362,9 @@ internal sealed class World
         var id = PickGrant(s);
         var expect = !KnownGrants().Contains(id) ? Expect.Reject(RejectionCodes.GrantNotFound)
             : voided.Contains(id) ? Expect.Reject(RejectionCodes.GrantAlreadyVoided)
+            : CaughtUp().Blocks.TryGetValue(id, out var block) && block.Remaining <= 0 ? Expect.Replay // nothing left: a no-op
             : Expect.Accept;
+        if (expect is Expect.Replaying) Milestone("~void-of-nothing");
         Execute(Do.Void(id), expect, () => voided.Add(id));
     }
 
@@ -426,7 +446,8 @@ internal sealed class World
     {
         var (id, hold) = PickReservation(s);
         var held = hold?.Command.Amount ?? 10;
-        long? amount = (s.C % 7) switch
+        // frozen, in grace or suspended, half the commits go above the hold: that part is new spending the status may refuse
+        long? amount = (spendingFrozen || status != AccountStatus.Active) && s.A % 2 == 1 ? held + 1 + s.B % 60 : (s.C % 7) switch
         {
             0 => null,
             1 => held,
@@ -448,6 +469,11 @@ internal sealed class World
         else if (NotPending(hold) is { } refused) expect = refused;
         else if (amount is < 0 or > Limits.MaxAmount) expect = Expect.Reject(RejectionCodes.Validation);
         else if ((amount ?? held) > (Terms?.MaxCreditsPerRequest ?? long.MaxValue)) expect = Expect.Reject(RejectionCodes.AmountOverLimit);
+        else if ((amount ?? held) > held && Refusal(hold.Command.Feature, amount ?? held) is { } refusal)
+        {
+            expect = refusal; // beyond the hold is new spending: frozen, suspended or a feature now off refuse it
+            Milestone("~commit-excess-refused");
+        }
         else if ((amount ?? held) <= held || AllowOverage || (amount ?? held) - held <= Spendable()) expect = Expect.Accept;
         else expect = Expect.Reject(RejectionCodes.InsufficientCredits);
 
@@ -562,23 +588,54 @@ internal sealed class World
 
     private long LastHour() => consumption.Where(c => Minute(c.At) > now.AddHours(-1) && Minute(c.At) <= now).Sum(c => c.Credits);
 
-    /// <summary>Open holds of features a status change turned off are released: ai in grace, all but reports when suspended.</summary>
-    private void ReleaseHolds(Func<string, bool> turnedOff, DateTimeOffset at, string reason, string milestone)
+    /// <summary>
+    /// Open holds whose work the status now refuses are released: ai in grace; when suspended, all but reports, featureless
+    /// holds included.
+    /// </summary>
+    private void ReleaseHolds(Func<string?, bool> turnedOff, DateTimeOffset at, string reason, string milestone)
     {
         foreach (var (id, hold) in holds.ToList())
-            if (hold.Status == "pending" && hold.ExpiresAt >= at && hold.Command.Feature is { } f && turnedOff(f))
+            if (hold.Status == "pending" && hold.ExpiresAt >= at && turnedOff(hold.Command.Feature))
             {
                 holds[id] = hold with { Status = "released", ReleaseReason = reason };
-                Milestone(milestone);
+                Milestone(hold.Command.Feature is null ? "~featureless-hold-released" : milestone);
             }
     }
 
-    /// <summary>The current period's allowance, if it is missing (withheld in grace or suspension), is granted on payment.</summary>
-    private bool GrantMissingAllowance()
+    /// <summary>A period starts: its allowance is granted while active (the level reached), withheld otherwise.</summary>
+    private void StartPeriod(BillingPeriod next, PlanTerms terms)
     {
-        if (Terms is not { Allowance: > 0 } terms || period is not { } p || p.End <= now || planGrants.ContainsKey(p.AllowanceGrantId)) return false;
-        planGrants[p.AllowanceGrantId] = terms.Allowance;
-        return true;
+        period = next;
+        periodConsumed = 0;
+        periodPeak = terms.Allowance;
+        withheld = status != AccountStatus.Active;
+        level = 0;
+        if (withheld || terms.Allowance == 0) return;
+        planGrants[next.AllowanceGrantId] = terms.Allowance;
+        level = terms.Allowance;
+    }
+
+    /// <summary>
+    /// The allowance the period owes on the current plan now that the account is active: all of it when it was withheld,
+    /// otherwise the rise from the level reached, prorated over what is left (docs/adr/0009).
+    /// </summary>
+    private void TopUp(bool wasWithheld, string milestone)
+    {
+        if (Terms is not { } terms || period is not { } p || p.End <= now || status != AccountStatus.Active) return;
+        if (wasWithheld)
+        {
+            if (terms.Allowance == 0 || planGrants.ContainsKey(p.AllowanceGrantId)) return;
+            planGrants[p.AllowanceGrantId] = terms.Allowance;
+            level = terms.Allowance;
+            Milestone("~restored-allowance");
+            return;
+        }
+        var id = p.ProrationGrantId(terms.Id);
+        var amount = Prorate(terms.Allowance - level, p, now);
+        if (amount <= 0 || planGrants.ContainsKey(id)) return;
+        planGrants[id] = amount;
+        level = terms.Allowance;
+        Milestone(milestone);
     }
 
     private void DoStartGrace(Step s)
@@ -602,7 +659,9 @@ internal sealed class World
     {
         status = AccountStatus.Active;
         graceEndsAt = null;
-        if (GrantMissingAllowance()) Milestone("~restored-allowance");
+        var wasWithheld = withheld;
+        withheld = false;
+        TopUp(wasWithheld, "~restored-proration");
     }
 
     private void DoEndGrace() =>
@@ -611,16 +670,9 @@ internal sealed class World
     private void DoRestore() =>
         Execute(Admin.Restore(), status != AccountStatus.Active ? Expect.Accept : Expect.Reject(RejectionCodes.AccountStateConflict), Restore);
 
-    private void DoInvoicePaid()
-    {
-        if (status != AccountStatus.Active)
-        {
-            Execute(Admin.InvoicePaid(), Expect.Accept, Restore);
-            return;
-        }
-        var missing = Terms is { Allowance: > 0 } && period is { } p && !planGrants.ContainsKey(p.AllowanceGrantId);
-        Execute(Admin.InvoicePaid(), missing ? Expect.Accept : Expect.Replay, () => GrantMissingAllowance());
-    }
+    /// <summary>A paid invoice restores an account in grace or suspended; on an active one it grants nothing (allowances come from periods and plans).</summary>
+    private void DoInvoicePaid() =>
+        Execute(Admin.InvoicePaid(), status != AccountStatus.Active ? Expect.Accept : Expect.Replay, Restore);
 
     private void DoSuspend(Step s)
     {
@@ -644,33 +696,29 @@ internal sealed class World
     private static long Prorate(long difference, BillingPeriod p, DateTimeOffset at) =>
         (long)((Int128)difference * (p.End - at).Ticks / (p.End - p.Start).Ticks);
 
+    /// <summary>
+    /// A move to any of the plans (the one it is on is a replay). Overage owed is settled as the plan left says; moving
+    /// to a plan without overage, what open holds took as overage too. A move up grants the prorated rise above the
+    /// period's level; a move down, nothing.
+    /// </summary>
     private void DoChangePlan(Step s)
     {
-        // To the other plan, or (now and then, or when the other is unknown to the host) to the plan it is on.
-        var to = plan == second.Id ? first : second;
-        if (to is null || s.A % 7 == 0) to = Terms ?? second;
-        var from = Terms;
+        var to = others.Append(first).OfType<PlanTerms>().ElementAt(s.B % (others.Length + (first is null ? 0 : 1)));
         if (to.Id == plan)
         {
-            Execute(Admin.ChangePlan(from ?? second, to), Expect.Replay);
+            Execute(Admin.ChangePlan(to), Expect.Replay);
             return;
         }
-        Execute(new ChangePlan(to, from, s.B % 2 == 0 ? null : "change"), Expect.Accept, () =>
+        Execute(new ChangePlan(to, s.C % 2 == 0 ? null : "change"), Expect.Accept, () =>
         {
             plan = to.Id;
-            if (period is not { } p)
+            if (period is null)
             {
-                period = new BillingPeriod(now, now.AddMonths(1));
-                periodConsumed = 0;
-                if (status == AccountStatus.Active && to.Allowance > 0) planGrants[period.AllowanceGrantId] = to.Allowance;
+                StartPeriod(new BillingPeriod(now, now.AddMonths(1)), to);
                 return;
             }
-            var id = p.ProrationGrantId(to.Id);
-            if (from is null || to.Allowance <= from.Allowance || status != AccountStatus.Active || planGrants.ContainsKey(id)) return;
-            var amount = Prorate(to.Allowance - from.Allowance, p, now);
-            if (amount <= 0) return;
-            planGrants[id] = amount;
-            Milestone("~proration");
+            periodPeak = Math.Max(periodPeak, to.Allowance);
+            TopUp(wasWithheld: false, "~proration");
         });
     }
 
@@ -692,10 +740,8 @@ internal sealed class World
             }
             else if (periodEnd is { } end)
             {
-                period = new BillingPeriod(end, end.AddMonths(1));
                 crossings++;
-                periodConsumed = 0;
-                if (status == AccountStatus.Active && Terms!.Allowance > 0) planGrants[period.AllowanceGrantId] = Terms.Allowance;
+                StartPeriod(new BillingPeriod(end, end.AddMonths(1)), Terms!);
             }
             else return;
         }
@@ -802,8 +848,10 @@ internal sealed class World
     {
         var last = log.Count == 0 ? DateTimeOffset.MinValue : At(log[^1]);
         var cur = from;
+        PlanChanged? change = null; // the plan change the events after it follow from
         foreach (var e in events)
         {
+            if (e is PlanChanged moved) change = moved;
             var at = At(e);
             Check(at <= now, $"event dated in the future: {Canonical.Event(e)}");
             Check(at >= last, $"events out of time order: {Canonical.Event(e)} after an event at {last:O}");
@@ -825,6 +873,8 @@ internal sealed class World
                 case ReservationCommitted c:
                     CheckDraws(c.Consumed, c.Amount, e);
                     var hold = holds[c.ReservationId].Command.Amount;
+                    // In-flight work completes up to its hold; beyond it, the commit is new spending.
+                    if (c.Amount > hold) CheckMaySpend(cur!, holds[c.ReservationId].Command.Feature, c.Amount, e);
                     Check(c.Released.Total() == Math.Max(0, hold - c.Amount), $"commit released {c.Released.Total()} of a {hold} hold: {Canonical.Event(e)}");
                     Check(c.Released.All(d => d.Amount > 0), $"empty release draw: {Canonical.Event(e)}");
                     Check(c.Amount <= (terms?.MaxCreditsPerRequest ?? long.MaxValue), $"a commit over the plan's max per request: {Canonical.Event(e)}");
@@ -839,22 +889,53 @@ internal sealed class World
                     break;
                 case PurchasePartlyRefunded p:
                 {
-                    // The refunded share of the block, less what earlier refunds took, from what is left unheld; the rest not recovered.
+                    // The refunded share of the block, less what earlier refunds claimed: what is unheld now, what is held
+                    // later (as it is released), what was spent stays spent.
                     var refundedBlock = cur!.Blocks[p.GrantId];
-                    var owed = Math.Max(0, (long)((Int128)refundedBlock.Amount * p.RefundedMinor / p.ChargedMinor) - refundedBlock.Voided);
+                    var share = (long)((Int128)refundedBlock.Amount * p.RefundedMinor / p.ChargedMinor);
+                    var owed = Math.Max(0, share - refundedBlock.Voided - refundedBlock.RefundOwed);
+                    var taken = Math.Min(owed, Math.Max(0, refundedBlock.Unheld));
                     Check(p.RefundedMinor < p.ChargedMinor && p.RefundedMinor > refundedBlock.MoneyRefundedMinor && !refundedBlock.IsVoided
-                          && p.Voided + p.NotRecovered == owed && p.Voided == Math.Min(owed, Math.Max(0, refundedBlock.Unheld)),
+                          && p.Voided == taken && p.Held == Math.Min(owed - taken, refundedBlock.Held) && p.Voided + p.Held + p.NotRecovered == owed,
                         $"a partial refund that does not take its share: {Canonical.Event(e)} from {refundedBlock}");
+                    break;
+                }
+                case RefundedCreditsReclaimed r:
+                {
+                    var owing = cur!.Blocks[r.GrantId];
+                    Check(r.Amount > 0 && r.Amount == Math.Min(owing.RefundOwed, owing.Unheld), $"a reclaim that is not what the refund still claims: {Canonical.Event(e)} from {owing}");
+                    Milestone("~reclaimed-after-release"); // a partial refund takes all it can at once: this came free later
+                    break;
+                }
+                case OverageRepaymentReturned r:
+                {
+                    var repaid = cur!.Blocks[r.GrantId];
+                    var overage = cur.Blocks[CreditBlock.OverageId];
+                    Check(r.Amount > 0 && r.Amount <= repaid.RepaidOverage && r.Amount <= overage.Unheld,
+                        $"a repayment returned that was not made, or more than the overage gave back: {Canonical.Event(e)}");
+                    break;
+                }
+                case OverageSettled settled when change is not null:
+                {
+                    // Leaving a plan: its debt, as it says; moving to a plan without overage, what open holds took as overage too.
+                    var overageBlock = cur!.Blocks[CreditBlock.OverageId];
+                    var left = TermsOf(change.FromPlan);
+                    var expected = terms!.AllowOverage ? (left?.SettleOverageAtPeriodEnd is null ? 0 : overageBlock.Debt) : Math.Max(0, -overageBlock.Unheld);
+                    Check(settled.Amount > 0 && settled.Amount == expected
+                          && settled.Settlement == (left?.SettleOverageAtPeriodEnd ?? OverageSettlement.WrittenOff)
+                          && settled.PeriodStart == (cur.Period?.Start ?? cur.OpenedAt) && settled.PeriodEnd == at && settled.SettledAt == at,
+                        $"a settlement at a plan change that does not close what the plan left owes: {Canonical.Event(e)} with {overageBlock}");
+                    Milestone(overageBlock.Held > 0 && !terms.AllowOverage ? "~held-overage-settled" : "~settled-at-change");
                     break;
                 }
                 case OverageSettled settled:
                     // Settled at a period end, all of the debt, as the plan says, before the next period starts.
-                    var overageBlock = cur!.Blocks[CreditBlock.OverageId];
-                    Check(settled.Amount > 0 && settled.Amount == overageBlock.Debt
+                    var overageBlock2 = cur!.Blocks[CreditBlock.OverageId];
+                    Check(settled.Amount > 0 && settled.Amount == overageBlock2.Debt
                           && settled.Settlement == terms?.SettleOverageAtPeriodEnd
                           && cur.Period is { } closing && settled.PeriodStart == closing.Start && settled.PeriodEnd == closing.End
                           && settled.SettledAt == closing.End,
-                        $"a settlement that does not close the period's debt: {Canonical.Event(e)} with {overageBlock}");
+                        $"a settlement that does not close the period's debt: {Canonical.Event(e)} with {overageBlock2}");
                     break;
                 case CreditsGranted g:
                     // No grant id is ever granted twice: a second CreditsGranted would replace the block and its history.
@@ -913,8 +994,16 @@ internal sealed class World
         if (g.GrantId.StartsWith("plan:", StringComparison.Ordinal))
         {
             Check(terms is not null && cur.Period is { } p && g.GrantId == p.AllowanceGrantId && g.ExpiresAt == p.End && g.Amount == terms.Allowance
-                && g.Source == GrantSource.Plan && cur.Status == AccountStatus.Active,
+                && g.Source == GrantSource.Plan && cur.Status == AccountStatus.Active && g.AllowanceLevel == terms.Allowance,
                 $"an allowance that is not the current period's, or granted while not active: {Canonical.Event(g)}");
+        }
+        else if (g.GrantId.StartsWith("proration:", StringComparison.Ordinal))
+        {
+            // Only the rise above the level the period already granted, prorated over what is left of it.
+            Check(terms is not null && cur.Period is { } p && g.GrantId == p.ProrationGrantId(terms.Id) && g.ExpiresAt == p.End
+                && cur.Status == AccountStatus.Active && g.AllowanceLevel == terms.Allowance
+                && g.Amount == Prorate(terms.Allowance - cur.PeriodAllowance, p, g.GrantedAt) && g.Amount > 0,
+                $"a proration that is not the prorated rise from the period's level {cur.PeriodAllowance}: {Canonical.Event(g)}");
         }
         else if (IsRollover(g.GrantId))
         {
@@ -993,6 +1082,28 @@ internal sealed class World
         Check(frozenGrants.Count > 0 || b.Frozen == 0, $"credits frozen though no grant is: {b}");
         Check(b.Overage >= 0, $"overage is negative: {b}");
         Check(overageEverAllowed || (b.Available >= 0 && b.Overage == 0), $"available went negative without overage: {b}");
+        // A plan without overage never shows credits below zero, whatever plans the account came from.
+        Check(AllowOverage || (b.Available >= 0 && b.Overage == 0), $"below zero on a plan without overage: {b}");
+
+        // Within one period, allowances and prorations never grant more than the most generous plan held in it.
+        if (v.Period is { } current)
+        {
+            var periodGrants = v.Blocks.Values.Where(x => x.GrantId == current.AllowanceGrantId
+                || x.GrantId.StartsWith("proration:", StringComparison.Ordinal) && x.GrantId.EndsWith(current.AllowanceGrantId[5..], StringComparison.Ordinal))
+                .Sum(x => x.Amount);
+            Check(periodGrants <= periodPeak, $"the period granted {periodGrants} in allowances, more than its most generous plan's {periodPeak}");
+            Check(v.PeriodAllowance == level && v.AllowanceWithheld == withheld,
+                $"allowance level {v.PeriodAllowance} (withheld {v.AllowanceWithheld}) but the model has {level} ({withheld})");
+        }
+
+        // A partial refund claims its share of the block; what it could not take at once it takes as credits come free.
+        foreach (var (id, minor) in refundedMinor)
+        {
+            if (!v.Blocks.TryGetValue(id, out var refundedBlock) || refundedBlock.IsVoided) continue;
+            var share = (long)((Int128)refundedBlock.Amount * minor / 2_900);
+            Check(refundedBlock.Voided + refundedBlock.RefundOwed == share, $"block {id} gave {refundedBlock.Voided} and owes {refundedBlock.RefundOwed} of a refunded share of {share}");
+            Check(refundedBlock.RefundOwed == 0 || refundedBlock.Unheld <= 0, $"block {id} lends credits a refund still claims: {refundedBlock}");
+        }
         Check(b.Expired >= 0 && b.Voided >= 0 && b.Refunded <= b.Consumed, $"impossible lifetime sums: {b}");
 
         // The plan's grants are the model's (rollovers checked one by one against the carry rule as they are made).
@@ -1027,9 +1138,8 @@ internal sealed class World
             $"frozen grants {string.Join(", ", v.Blocks.Values.Where(x => x.IsFrozen).Select(x => x.GrantId))} but the model has {string.Join(", ", frozenGrants)}");
 
         // No hold of a feature the status turned off stays open.
-        Check(v.Holds.Values.All(h => h.Feature is not { } f
-                || !(v.Status == AccountStatus.Grace && f == Features.Ai || v.Status == AccountStatus.Suspended && f != Features.Reports)),
-            $"a hold of a feature that is off is still open while {v.Status}");
+        Check(v.Holds.Values.All(h => !(v.Status == AccountStatus.Grace && h.Feature == Features.Ai || v.Status == AccountStatus.Suspended && h.Feature != Features.Reports)),
+            $"a hold whose work the status refuses is still open while {v.Status}");
 
         // Refunds per source never exceed what the source consumed, in the records and in the log.
         foreach (var u in records.Usages.Values) Check(u.Refunded <= u.Amount, $"usage {u.UsageId} refunded {u.Refunded} of {u.Amount}");

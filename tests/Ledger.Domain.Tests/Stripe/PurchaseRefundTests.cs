@@ -14,8 +14,10 @@ public class PurchaseRefundTests
 
     private static RefundPurchase Refund(long refundedMinor, string grantId = "pack") => new(grantId, refundedMinor, 2_900, "refund");
 
-    private static PurchasePartlyRefunded PartlyRefunded(long refundedMinor, long voided, long notRecovered, DateTimeOffset at) =>
-        new(Acc, "pack", refundedMinor, 2_900, voided, notRecovered, "refund", at);
+    private static PurchasePartlyRefunded PartlyRefunded(long refundedMinor, long voided, long notRecovered, DateTimeOffset at, long held = 0) =>
+        new(Acc, "pack", refundedMinor, 2_900, voided, notRecovered, "refund", at, held);
+
+    private static RefundedCreditsReclaimed Reclaimed(long amount, DateTimeOffset at) => new(Acc, "pack", amount, at);
 
     [Fact]
     public void Half_the_money_back_takes_half_the_credits_back()
@@ -55,14 +57,64 @@ public class PurchaseRefundTests
     }
 
     [Fact]
-    public void Held_credits_are_not_taken_from_the_caller_holding_them()
+    public void Held_credits_are_not_taken_from_the_caller_holding_them_and_stay_spent_if_committed()
     {
         var spec = Given([.. Pack, Reserved("r1", 330, [D("promo", 30), D("pack", 300)], Sec(1))])
             .When(Refund(1_450), Sec(2))
-            .Then(PartlyRefunded(1_450, 200, 50, Sec(2)));
+            .Then(PartlyRefunded(1_450, 200, 0, Sec(2), held: 50));
 
         spec.Balance.Reserved.ShouldBe(330);
         spec.When(Do.Commit("r1"), Sec(3)).Then(Committed("r1", 330, [D("promo", 30), D("pack", 300)], [], Sec(3)) with { RequestedAmount = null });
+        spec.State.Blocks["pack"].RefundOwed.ShouldBe(50); // spent now: taken back only if credits return to the block
+    }
+
+    [Fact]
+    public void Held_credits_the_refund_claims_are_taken_back_when_the_hold_releases_them()
+    {
+        // All 500 held when half the money comes back: nothing can be taken now, all 250 as the hold is released.
+        var spec = Given(Opened(), Granted("pack", 500), Reserved("r1", 500, [D("pack", 500)], Sec(1)))
+            .When(Refund(1_450), Sec(2))
+            .Then(PartlyRefunded(1_450, 0, 0, Sec(2), held: 250))
+            .When(Do.Release("r1"), Sec(3))
+            .Then(Released("r1", [D("pack", 500)], Sec(3)), Reclaimed(250, Sec(3)));
+
+        spec.Balance.ShouldBe(new Balance(Granted: 500, 0, 0, Voided: 250, 0, 0, Available: 250, 0, 0));
+        spec.State.Blocks["pack"].RefundOwed.ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_hold_that_expires_gives_the_refund_its_credits_as_well()
+    {
+        var spec = Given(Opened(), Granted("pack", 500), Reserved("r1", 400, [D("pack", 400)], Sec(1), ttl: 60))
+            .When(Refund(2_000), Sec(2))
+            .Then(PartlyRefunded(2_000, 100, 0, Sec(2), held: 244)) // 344 owed: 100 unheld now, 244 of the 400 held
+            .When(Do.CatchUp(), Sec(100))
+            .Then(HoldExpired("r1", [D("pack", 400)], Sec(61)), Reclaimed(244, Sec(61)));
+        spec.Balance.Available.ShouldBe(156);
+    }
+
+    [Fact]
+    public void Spent_credits_a_refund_claims_are_taken_back_if_a_usage_refund_returns_them()
+    {
+        var spec = Given([.. Pack, Used("u1", 530, [D("promo", 30), D("pack", 500)], Sec(1))])
+            .When(Refund(1_450), Sec(2))
+            .Then(PartlyRefunded(1_450, 0, 250, Sec(2)))
+            .When(Do.RefundUsage("f1", "u1", 100), Sec(3))
+            .Then(Refunded("f1", RefundSourceKind.Usage, "u1", 100, [D("pack", 100)], Sec(3), consumedAt: Sec(1)), Reclaimed(100, Sec(3)));
+
+        spec.Balance.Available.ShouldBe(0);
+        spec.State.Blocks["pack"].RefundOwed.ShouldBe(150);
+    }
+
+    [Fact]
+    public void A_later_refund_counts_what_earlier_ones_still_claim()
+    {
+        // 250 owed after the first refund, all held; a second refund to 2,000 owes 344 in all: 94 more.
+        Given(Opened(), Granted("pack", 500), Reserved("r1", 500, [D("pack", 500)], Sec(1)))
+            .When(Refund(1_450), Sec(2)).Then(PartlyRefunded(1_450, 0, 0, Sec(2), held: 250))
+            .When(Refund(2_000), Sec(3)).Then(PartlyRefunded(2_000, 0, 0, Sec(3), held: 94))
+            .When(Do.Release("r1"), Sec(4)).Then(Released("r1", [D("pack", 500)], Sec(4)), Reclaimed(344, Sec(4)))
+            .Balance.Available.ShouldBe(156);
     }
 
     [Fact]
