@@ -28,9 +28,8 @@
 #
 # Settings: trust authentication (any password is accepted), max_connections=300,
 # shared_buffers=256MB, fsync and synchronous_commit on (durability stays honest, so timings
-# measured against this server mean something). idle_in_transaction_session_timeout is
-# deliberately NOT set globally: Marten's async daemon leader keeps a transaction open with
-# UseAdvisoryLockTransaction, so set that timeout per connection/role where it belongs.
+# measured against this server mean something). idle_in_transaction_session_timeout is not set
+# (PostgreSQL's default, off).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -196,7 +195,6 @@ shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
 full_page_writes = on
-# idle_in_transaction_session_timeout is deliberately not set here (see scripts/postgres.sh).
 log_line_prefix = '%m [%p] %q%u@%d '
 log_timezone = 'UTC'
 timezone = 'UTC'

@@ -22,8 +22,6 @@ public static class LedgerStore
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
 
         options.Events.StreamIdentity = StreamIdentity.AsString;
-        // Required by the DistributedLock shim (docs/adr/0002): the async daemon's leader lock.
-        options.Events.UseAdvisoryLockTransaction = true;
         options.Events.MetadataConfig.EnableAll();
         options.Events.AddEventTypes(AccountEvents.All);
 
