@@ -184,7 +184,7 @@ public sealed class StripeMappingTests(StripeAppFixture fixture) : IClassFixture
 
         // 25.00 back in all: 431 owed in all, 259 more, but only 208 are left: 51 were already spent
         var second = await App.DeliverAsync(Refund(pi, 2900, 2500, t + 20)).Applied("processed");
-        Assert.Equal($"Refunded 2500 of 2900 so far: voided 208 credits of 'stripe:{pi}' now; 51 more were already spent or held and stay spent.",
+        Assert.Equal($"Refunded 2500 of 2900 so far: voided 208 credits of 'stripe:{pi}' now; 51 were already spent and stay spent (taken back if refunded to the block).",
             second.GetProperty("detail").GetString());
         // the first refund's event delivered again, and an older total arriving late: nothing more
         await App.DeliverAsync(Refund(pi, 2900, 1000, t + 10)).Applied("duplicate");
