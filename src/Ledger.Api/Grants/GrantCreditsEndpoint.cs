@@ -36,7 +36,7 @@ public sealed record GrantRequest(
                 .WithMessage("Must be later than effectiveAt.");
             RuleFor(x => x.CostBasis!.AmountMinor).NotNull().InclusiveBetween(0, Limits.MaxAmount).When(x => x.CostBasis is not null)
                 .WithMessage("Required, between 0 and 10^15.");
-            RuleFor(x => x.CostBasis!.Currency).Matches("^[A-Za-z]{3}$").NotNull().When(x => x.CostBasis is not null)
+            RuleFor(x => x.CostBasis!.Currency).Matches(@"^[A-Za-z]{3}\z").NotNull().When(x => x.CostBasis is not null)
                 .WithMessage("An ISO 4217 code such as usd.");
         }
     }

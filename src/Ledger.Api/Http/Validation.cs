@@ -25,7 +25,8 @@ public static class Validation
 
 public static partial class Rules
 {
-    public const string IdPattern = "^[A-Za-z0-9_.:-]{1,64}$";
+    /// <summary>The whole string (<c>\z</c>: <c>$</c> would also match before a final line feed, letting <c>"x\n"</c> through).</summary>
+    public const string IdPattern = @"^[A-Za-z0-9_.:-]{1,64}\z";
 
     /// <summary>Whether an id from a route or a payload can name anything (a NUL byte or the like never reaches PostgreSQL).</summary>
     public static bool IsValidId(string id) => IdRegex().IsMatch(id);

@@ -1,3 +1,4 @@
+using System.Text;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Api.Plans;
@@ -43,9 +44,8 @@ public static class GetStatementEndpoint
         var statement = new StatementBuilder(accountId, plans.TermsOf, t => typeNames.GetValueOrDefault(t, t.Name)).Build(events, period);
         if (csv is false) return Results.Ok(statement);
 
-        // account ids and the compact instants hold no quote or backslash, so the quoted name needs no escaping
-        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{StatementCsv.FileName(accountId, period)}\"";
-        return Results.Text(StatementCsv.Write(statement), "text/csv; charset=utf-8");
+        // an attachment: the framework writes Content-Disposition (filename and RFC 5987 filename*) from the safe name
+        return Results.File(Encoding.UTF8.GetBytes(StatementCsv.Write(statement)), "text/csv; charset=utf-8", StatementCsv.FileName(accountId, period));
     }
 
 }

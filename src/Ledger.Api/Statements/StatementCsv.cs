@@ -35,8 +35,18 @@ public static class StatementCsv
         return csv.ToString();
     }
 
+    /// <summary>
+    /// Letters, digits, '_', '.' and '-' only, whatever the account id holds (':' is not allowed in Windows file names, and an
+    /// id stored before ids were checked whole may end in a line feed), so the name is safe in a header and on any disk.
+    /// </summary>
     public static string FileName(string accountId, ReportPeriod period) =>
-        $"statement-{accountId}-{FileInstant(period.From)}-{FileInstant(period.To)}.csv";
+        $"statement-{SafeName(accountId)}-{FileInstant(period.From)}-{FileInstant(period.To)}.csv";
+
+    private static string SafeName(string text) => string.Create(text.Length, text, (name, source) =>
+    {
+        for (var i = 0; i < source.Length; i++)
+            name[i] = char.IsAsciiLetterOrDigit(source[i]) || source[i] is '_' or '.' or '-' ? source[i] : '_';
+    });
 
     private static string?[] BoundFields(string type, StatementBound bound) =>
         [type, Number(bound.Version), Instant(bound.At), null, null, null, null, null, null, null, null, null, null, null, null, null,

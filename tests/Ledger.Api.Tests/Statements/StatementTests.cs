@@ -145,8 +145,9 @@ public sealed class StatementTests(StatementsApp fixture) : IClassFixture<Statem
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         ((int)response.StatusCode).ShouldBe(200, text);
         response.Content.Headers.ContentType?.MediaType.ShouldBe("text/csv");
-        response.Content.Headers.ContentDisposition?.ToString()
-            .ShouldBe($"attachment; filename=\"statement-{Account}-{fixture.Day(1):yyyyMMdd}T000000Z-{fixture.Day(3):yyyyMMdd}T013000Z.csv\"");
+        var disposition = response.Content.Headers.ContentDisposition.ShouldNotBeNull();
+        disposition.DispositionType.ShouldBe("attachment");
+        disposition.FileName?.Trim('"').ShouldBe($"statement-{Account}-{fixture.Day(1):yyyyMMdd}T000000Z-{fixture.Day(3):yyyyMMdd}T013000Z.csv");
         text.ShouldContain(",\"partial failure, \"\"timeout\"\"\",");
 
         var lines = Csv.Parse(text);
