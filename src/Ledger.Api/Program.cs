@@ -96,6 +96,7 @@ app.UseLedgerErrorHandling();
 app.UseAuthentication();
 app.UseLedgerGuards();
 app.UseAuthorization();
+app.UseMiddleware<ControlCharacterGuard>();
 app.UseMiddleware<JsonBodyGuard>();
 app.UseMiddleware<IdempotencyMiddleware>();
 

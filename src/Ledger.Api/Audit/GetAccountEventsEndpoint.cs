@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Ledger.Api.Auth;
@@ -22,12 +21,8 @@ public sealed record EventsQuery(long After, int Limit, IReadOnlyList<string>? T
         string? after, string? limit, string? type, string? from, string? to, IReadOnlySet<string> knownTypes)
     {
         var errors = new Dictionary<string, string[]>();
-        long afterVersion = 0;
-        if (after is not null && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterVersion)))
-            errors["after"] = ["Must be a stream version: an integer of 0 or more."];
-        var size = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
-            errors["limit"] = [$"Must be an integer between 1 and {MaxLimit}."];
+        var afterVersion = Rules.Integer(after, "after", 0, long.MaxValue, errors) ?? 0;
+        var size = (int)(Rules.Integer(limit, "limit", 1, MaxLimit, errors) ?? DefaultLimit);
 
         List<string>? types = null;
         if (type is not null)

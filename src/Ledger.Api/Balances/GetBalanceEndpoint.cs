@@ -19,38 +19,27 @@ public static class GetBalanceEndpoint
     [ProducesResponseType<BalanceView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
-    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)
+    public static async Task<IResult> Get(
+        string accountId, string? asOf, string? version, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)
     {
         if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
-        var query = http.Request.Query;
-        DateTimeOffset? asOf = null;
-        long? version = null;
-        if (query.TryGetValue("asOf", out var rawAsOf))
-        {
-            var errors = new Dictionary<string, string[]>();
-            asOf = Rules.Instant(rawAsOf.ToString(), "asOf", errors);
-            if (errors.Count > 0) return Problems.Validation(errors);
-        }
-        if (query.TryGetValue("version", out var rawVersion))
-        {
-            if (!long.TryParse(rawVersion, out var v) || v < 1)
-                return Problems.Validation(new Dictionary<string, string[]> { ["version"] = ["Must be a positive integer."] });
-            version = v;
-        }
-        if (asOf is not null && version is not null)
-            return Problems.Validation(new Dictionary<string, string[]> { ["asOf"] = ["Give asOf or version, not both."] });
+        var errors = new Dictionary<string, string[]>();
+        var instant = Rules.Instant(asOf, "asOf", errors);
+        var atVersion = Rules.Integer(version, "version", 1, long.MaxValue, errors);
+        if (errors.Count == 0 && instant is not null && atVersion is not null) errors["asOf"] = ["Give asOf or version, not both."];
+        if (errors.Count > 0) return Problems.Validation(errors);
 
-        if (asOf is null && version is null)
+        if (instant is null && atVersion is null)
         {
             var current = await session.LoadAsync<Account>(accountId, http.RequestAborted);
             return current is null ? AccountWrites.NotFound(accountId) : Results.Ok(BalanceView.From(current, clock.GetUtcNow(), plans.TermsOf(current.Plan)));
         }
 
-        var events = await session.Events.FetchStreamAsync(accountId, version ?? 0, asOf, token: http.RequestAborted);
+        var events = await session.Events.FetchStreamAsync(accountId, atVersion ?? 0, instant, token: http.RequestAborted);
         if (events.Count == 0) return AccountWrites.NotFound(accountId);
         Account? state = null;
         foreach (var e in events) state = Account.Evolve(state, e.Data) is { } next ? next with { Version = e.Version } : null;
         if (state is null) return AccountWrites.NotFound(accountId);
-        return Results.Ok(BalanceView.From(state, asOf ?? events[^1].Timestamp, plans.TermsOf(state.Plan)));
+        return Results.Ok(BalanceView.From(state, instant ?? events[^1].Timestamp, plans.TermsOf(state.Plan)));
     }
 }

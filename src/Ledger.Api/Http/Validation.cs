@@ -31,16 +31,42 @@ public static partial class Rules
     /// <summary>Whether an id from a route or a payload can name anything (a NUL byte or the like never reaches PostgreSQL).</summary>
     public static bool IsValidId(string id) => IdRegex().IsMatch(id);
 
+    /// <summary>The earliest instant a query may name: the Unix epoch (Stripe's timestamps start there).</summary>
+    public static readonly DateTimeOffset EarliestInstant = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>
-    /// A query-string instant (read as a string: Wolverine binds a typed parameter to its default on bad input), in UTC;
-    /// a bad one is named in <paramref name="errors"/>.
+    /// The first instant a query may not name. Far from <see cref="DateTimeOffset.MaxValue"/>, so no arithmetic of a read
+    /// overflows, and near enough that catching an account up to it stays cheap: a read replays every monthly renewal on
+    /// the way (a statement ending in 2200 took 30 s, one ending in 2100 about one), and <c>CatchUp</c> stops after 100 years.
+    /// </summary>
+    public static readonly DateTimeOffset LatestInstant = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// A query-string instant (read as a string: Wolverine binds a typed parameter to its default on bad input), in UTC and
+    /// in [<see cref="EarliestInstant"/>, <see cref="LatestInstant"/>); a bad one is named in <paramref name="errors"/>.
     /// </summary>
     public static DateTimeOffset? Instant(string? raw, string field, Dictionary<string, string[]> errors)
     {
         if (raw is null) return null;
-        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        if (!DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            errors[field] = ["Must be an ISO-8601 instant, e.g. 2026-01-31T00:00:00Z."];
+        else if (parsed < EarliestInstant || parsed >= LatestInstant)
+            errors[field] = [$"Must be from {EarliestInstant:yyyy-MM-dd'T'HH:mm:ss'Z'} up to, not including, {LatestInstant:yyyy-MM-dd'T'HH:mm:ss'Z'}."];
+        else
             return parsed.ToUniversalTime(); // Npgsql writes timestamptz from UTC offsets only
-        errors[field] = ["Must be an ISO-8601 instant, e.g. 2026-01-31T00:00:00Z."];
+        return null;
+    }
+
+    /// <summary>
+    /// A query-string integer in [<paramref name="min"/>, <paramref name="max"/>] (read as a string, as <see cref="Instant"/>:
+    /// a typed parameter would silently default on <c>?limit=abc</c> or on a number beyond its type); a bad one is named.
+    /// </summary>
+    public static long? Integer(string? raw, string field, long min, long max, Dictionary<string, string[]> errors)
+    {
+        if (raw is null) return null;
+        if (long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            return value;
+        errors[field] = [$"Must be an integer from {min} to {max}."];
         return null;
     }
 

@@ -19,11 +19,6 @@ public sealed record ReportPeriod(DateTimeOffset From, DateTimeOffset To)
         if (errors.ContainsKey("from") || errors.ContainsKey("to")) return null;
 
         var end = toInstant ?? now;
-        if (fromInstant is null && end.UtcTicks < DefaultLength.Ticks)
-        {
-            errors["to"] = ["Must be at least 30 days after 0001-01-01 when from is left out."];
-            return null;
-        }
         var start = fromInstant ?? end - DefaultLength;
         if (end <= start)
             errors["to"] = ["Must be later than from: the period is [from, to)."];

@@ -36,15 +36,14 @@ public static class StripeAdminEndpoints
     [EndpointSummary("Stripe events received: processed, duplicate, parked, failed, ignored, with the ledger events each produced")]
     [ProducesResponseType<StripeEventList>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
-    public static async Task<IResult> List(IQuerySession session, string? status, string? type, string? accountId, int? limit, int? offset, HttpContext http)
+    public static async Task<IResult> List(
+        IQuerySession session, string? status, string? type, string? accountId, string? limit, string? offset, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
         if (status is not null && !StripeEventStatus.All.Contains(status)) errors["status"] = [$"One of {string.Join(", ", StripeEventStatus.All)}."];
-        if (limit is < 1 or > 500) errors["limit"] = ["Between 1 and 500."];
-        if (offset is < 0) errors["offset"] = ["At least 0."];
+        var take = (int)(Rules.Integer(limit, "limit", 1, 500, errors) ?? 50);
+        var skip = (int)(Rules.Integer(offset, "offset", 0, int.MaxValue - 501, errors) ?? 0);
         if (errors.Count > 0) return Problems.Validation(errors);
-        var take = limit ?? 50;
-        var skip = offset ?? 0;
 
         var query = session.Query<StripeEventRecord>().AsQueryable();
         if (status is not null) query = query.Where(r => r.Status == status);

@@ -219,7 +219,7 @@ public sealed class AccountEventsTests(AuditApp fixture) : IClassFixture<AuditAp
         // the same instant in another offset is the same instant
         var plusTwo = from.ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzzz");
         Items(await Page(id, $"?from={Uri.EscapeDataString(plusTwo)}&to={CreditsKit.Iso(to)}")).Select(Version).ShouldBe(inRange.Select(Version));
-        Items(await Page(id, "?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z")).Count.ShouldBe(all.Count);
+        Items(await Page(id, "?from=1970-01-01T00:00:00Z&to=2099-12-31T23:59:59Z")).Count.ShouldBe(all.Count);
         Items(await Page(id, "?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z")).ShouldBeEmpty();
 
         var filtered = await Page(id, $"?type=usage_recorded&from={CreditsKit.Iso(from)}&to={CreditsKit.Iso(to)}&limit=2");
