@@ -86,8 +86,13 @@ builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
 builder.Services.AddAuthorization(auth =>
 {
     foreach (var scope in Scopes.All)
-        auth.AddPolicy(scope, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.Has(scope)));
+        auth.AddPolicy(scope, p =>
+        {
+            p.RequireAuthenticatedUser().RequireAssertion(c => c.User.Has(scope));
+            if (scope == Scopes.Admin) p.AddRequirements(new AccountInRoute()); // bound keys: admin of their own account only
+        });
 });
+builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 

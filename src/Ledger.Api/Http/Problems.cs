@@ -23,6 +23,7 @@ public static class Problems
         ["method-not-allowed"] = (405, "Method not allowed"),
         ["unauthorized"] = (401, "Authentication required"),
         ["forbidden"] = (403, "The API key lacks the required scope"),
+        ["key-bound-to-account"] = (403, "The API key is bound to one account and this endpoint reaches across accounts"),
         ["idempotency-key-reused"] = (422, "Idempotency-Key reused with a different request"),
         ["request-in-progress"] = (409, "A request with this Idempotency-Key is still running"),
         ["concurrency-conflict"] = (409, "The account changed concurrently; retry the request"),

@@ -397,7 +397,7 @@ public sealed partial class StripeEvents(
     private static bool IsUniqueViolation(Exception? ex)
     {
         for (var e = ex; e is not null; e = e.InnerException)
-            if (e.GetType().Name == "DocumentAlreadyExistsException" || e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            if (e is JasperFx.DocumentAlreadyExistsException or PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
                 return true;
         return false;
     }
