@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
+using Ledger.Domain.Accounts;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -56,7 +57,9 @@ public static class GetAccountEventsEndpoint
     [EndpointSummary("An account's events in stream order, with who wrote each and why")]
     [EndpointDescription("Query: `after` (a stream version, exclusive; the previous page's `next`), `limit` (1-1000, default 100), "
         + "`type` (event type names, comma-separated, e.g. `credits_granted,reservation_committed`), `from` and `to` "
-        + "(ISO-8601 instants over the event timestamp, from inclusive, to exclusive). `next` is null on the last page.")]
+        + "(ISO-8601 instants over each event's `at`, from inclusive, to exclusive). `next` is null on the last page. `at` is the "
+        + "instant the event took effect, the one statements and `balance?asOf=` use (ADR 12); `timestamp` is when the ledger stored "
+        + "it (later for an expiry written after it fell due).")]
     [ProducesResponseType<AccountEventPage>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
@@ -69,11 +72,18 @@ public static class GetAccountEventsEndpoint
         var (query, errors) = EventsQuery.Parse(after, limit, type, from, to, known);
         if (query is null) return Problems.Validation(errors);
 
+        var ct = http.RequestAborted;
+        if (await session.Events.FetchStreamStateAsync(accountId, ct) is not { } stream) return AccountWrites.NotFound(accountId);
+        // ADR 12: from and to are over each event's own instant; the stream is in instant order, so they bound a range of versions
+        var first = query.From is { } start ? await AccountHistory.LastVersionBefore(session, accountId, stream.Version, start, ct) + 1 : 1;
+        var last = query.To is { } end ? await AccountHistory.LastVersionBefore(session, accountId, stream.Version, end, ct) : stream.Version;
+        var clrTypes = events.AllKnownEventTypes().ToDictionary(t => t.EventTypeName, t => t.EventType, StringComparer.Ordinal);
+        var serializer = session.DocumentStore.Options.Serializer();
+
         await using var connection = session.Database.CreateConnection();
-        await connection.OpenAsync(http.RequestAborted);
-        var rows = await ReadPage(connection, events.DatabaseSchemaName, accountId, query, http.RequestAborted);
-        if (rows.Count == 0 && !await StreamExists(connection, events.DatabaseSchemaName, accountId, http.RequestAborted))
-            return AccountWrites.NotFound(accountId);
+        await connection.OpenAsync(ct);
+        var rows = await ReadPage(connection, events.DatabaseSchemaName, accountId, query, (first, last),
+            (typeName, data) => clrTypes.TryGetValue(typeName, out var clr) ? AccountEvents.InstantOf(serializer.FromJson(clr, data)) : null, ct);
         var more = rows.Count > query.Limit;
         if (more) rows.RemoveAt(rows.Count - 1);
         return Results.Ok(new AccountEventPage(rows, more ? rows[^1].Version : null));
@@ -81,34 +91,27 @@ public static class GetAccountEventsEndpoint
 
     /// <summary>
     /// One page, filtered and cut in SQL on the (stream_id, version) index: one row more than asked says whether
-    /// another page follows. The body is the stored JSON, not a re-serialization of the event.
+    /// another page follows. The body is the stored JSON, not a re-serialization of the event; <c>at</c> is read from it.
     /// </summary>
     private static async Task<List<AccountEventView>> ReadPage(
-        NpgsqlConnection connection, string schema, string accountId, EventsQuery query, CancellationToken ct)
+        NpgsqlConnection connection, string schema, string accountId, EventsQuery query, (long First, long Last) versions,
+        Func<string, Stream, DateTimeOffset?> instantOf, CancellationToken ct)
     {
         var sql = new StringBuilder($"""
             select seq_id, version, type, timestamp, data::text, headers->>'actor', correlation_id, causation_id,
                    headers->>'idempotencyKey'
             from {schema}.mt_events
-            where stream_id = @id and version > @after
+            where stream_id = @id and version > @after and version between @first and @last
             """);
         await using var command = new NpgsqlCommand { Connection = connection };
         command.Parameters.AddWithValue("id", accountId);
         command.Parameters.AddWithValue("after", query.After);
+        command.Parameters.AddWithValue("first", versions.First);
+        command.Parameters.AddWithValue("last", versions.Last);
         if (query.Types is { } types)
         {
             sql.Append(" and type = any(@types)");
             command.Parameters.AddWithValue("types", types.ToArray());
-        }
-        if (query.From is { } from)
-        {
-            sql.Append(" and timestamp >= @from");
-            command.Parameters.AddWithValue("from", from);
-        }
-        if (query.To is { } to)
-        {
-            sql.Append(" and timestamp < @to");
-            command.Parameters.AddWithValue("to", to);
         }
         sql.Append(" order by version limit @limit");
         command.Parameters.AddWithValue("limit", query.Limit + 1);
@@ -119,19 +122,14 @@ public static class GetAccountEventsEndpoint
         while (await reader.ReadAsync(ct))
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            using var data = JsonDocument.Parse(reader.GetString(4));
+            var (type, timestamp, body) = (reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4));
+            using var data = JsonDocument.Parse(body);
+            var at = instantOf(type, new MemoryStream(Encoding.UTF8.GetBytes(body))) ?? timestamp;
             items.Add(new AccountEventView(
-                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                reader.GetInt64(0), reader.GetInt64(1), type, at, timestamp,
                 data.RootElement.Clone(), new EventMetadataView(Text(5), Text(6), Text(7), Text(8))));
         }
         return items;
-    }
-
-    private static async Task<bool> StreamExists(NpgsqlConnection connection, string schema, string accountId, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand($"select exists(select 1 from {schema}.mt_streams where id = @id)", connection);
-        command.Parameters.AddWithValue("id", accountId);
-        return await command.ExecuteScalarAsync(ct) is true;
     }
 
 }

@@ -1,3 +1,4 @@
+using Ledger.Api.Audit;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Api.Plans;
@@ -16,13 +17,16 @@ public static class GetBalanceEndpoint
     [Authorize(Policy = Scopes.Read)]
     [Tags("Balances")]
     [EndpointSummary("Balance now, as of an instant (asOf) or at a stream version (version)")]
+    [EndpointDescription("Query: `asOf` (an ISO-8601 instant: the events that happened by it, each at its own instant, as statements "
+        + "place them, and what time alone did by then) or `version` (a stream version; the balance is dated at its event's instant). "
+        + "404 if the account did not exist then.")]
     [ProducesResponseType<BalanceView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(
         string accountId, string? asOf, string? version, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)
     {
-        if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
+        if (!http.User.CanSee(accountId) || !Rules.IsValidId(accountId)) return AccountWrites.NotFound(accountId);
         var errors = new Dictionary<string, string[]>();
         var instant = Rules.Instant(asOf, "asOf", errors);
         var atVersion = Rules.Integer(version, "version", 1, long.MaxValue, errors);
@@ -35,11 +39,16 @@ public static class GetBalanceEndpoint
             return current is null ? AccountWrites.NotFound(accountId) : Results.Ok(BalanceView.From(current, clock.GetUtcNow(), plans.TermsOf(current.Plan)));
         }
 
-        var events = await session.Events.FetchStreamAsync(accountId, atVersion ?? 0, instant, token: http.RequestAborted);
-        if (events.Count == 0) return AccountWrites.NotFound(accountId);
+        // ADR 12: an instant counts the events that happened by it (their own instants), a version is dated at its event's
+        var stream = await session.Events.FetchStreamStateAsync(accountId, http.RequestAborted);
+        if (stream is null) return AccountWrites.NotFound(accountId);
+        var last = instant is { } at
+            ? await AccountHistory.LastVersionAtOrBefore(session, accountId, stream.Version, at, http.RequestAborted)
+            : Math.Min(atVersion!.Value, stream.Version);
+        var events = last == 0 ? [] : await session.Events.FetchStreamAsync(accountId, last, token: http.RequestAborted);
         Account? state = null;
         foreach (var e in events) state = Account.Evolve(state, e.Data) is { } next ? next with { Version = e.Version } : null;
         if (state is null) return AccountWrites.NotFound(accountId);
-        return Results.Ok(BalanceView.From(state, instant ?? events[^1].Timestamp, plans.TermsOf(state.Plan)));
+        return Results.Ok(BalanceView.From(state, instant ?? AccountHistory.InstantOf(events[^1]), plans.TermsOf(state.Plan)));
     }
 }

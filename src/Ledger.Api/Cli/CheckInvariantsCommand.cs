@@ -1,4 +1,5 @@
 using JasperFx.CommandLine;
+using Ledger.Api.Audit;
 using Ledger.Domain.Accounts;
 using Marten;
 
@@ -53,7 +54,7 @@ public static class InvariantCheck
                 drifts.Add($"{id}: stored view {(stored is null ? "missing" : "present")}, stream {(replayed is null ? "empty" : "present")}");
                 continue;
             }
-            var at = stream.Count > 0 ? stream[^1].Timestamp : DateTimeOffset.UtcNow;
+            var at = stream.Count > 0 ? AccountHistory.InstantOf(stream[^1]) : DateTimeOffset.UtcNow;
             try
             {
                 Invariants.Check(replayed, at);

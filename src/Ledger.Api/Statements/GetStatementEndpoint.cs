@@ -1,4 +1,5 @@
 using System.Text;
+using Ledger.Api.Audit;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Api.Plans;
@@ -36,8 +37,7 @@ public static class GetStatementEndpoint
         if (csv is null) errors["format"] = ["Must be json or csv."];
         if (period is null || csv is null) return Problems.Validation(errors);
 
-        var events = await session.Events.FetchStreamAsync(accountId, timestamp: period.To, token: http.RequestAborted);
-        if (events.Count == 0 && await session.Events.FetchStreamStateAsync(accountId, http.RequestAborted) is null)
+        if (await AccountHistory.Before(session, accountId, period.To, http.RequestAborted) is not { } events)
             return AccountWrites.NotFound(accountId);
 
         var typeNames = session.DocumentStore.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventType, t => t.EventTypeName);

@@ -1,4 +1,5 @@
 using JasperFx.Events;
+using Ledger.Api.Audit;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Domain.Accounts;
@@ -34,9 +35,7 @@ public static class GetUsageSeriesEndpoint
             errors["groupBy"] = ["Must be day, feature or day,feature."];
         if (period is null || errors.Count > 0) return Problems.Validation(errors);
 
-        // consumption is written by commands, dated when written: none dated before `to` is stored after it
-        var events = await session.Events.FetchStreamAsync(accountId, timestamp: period.To, token: http.RequestAborted);
-        if (events.Count == 0 && await session.Events.FetchStreamStateAsync(accountId, http.RequestAborted) is null)
+        if (await AccountHistory.Before(session, accountId, period.To, http.RequestAborted) is not { } events)
             return AccountWrites.NotFound(accountId);
         return Results.Ok(Series(accountId, events, period, Groupings.Where(groups.Contains).ToList()));
     }

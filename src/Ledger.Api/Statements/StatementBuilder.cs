@@ -1,4 +1,5 @@
 using JasperFx.Events;
+using Ledger.Api.Audit;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
 using Ledger.Domain.Plans;
@@ -98,7 +99,7 @@ public sealed class StatementBuilder(string accountId, Func<string, PlanTerms?> 
         return next is not null && version is { } v ? next with { Version = v } : next;
     }
 
-    private static DateTimeOffset InstantOf(IEvent e) => AccountEvents.InstantOf(e.Data) ?? e.Timestamp;
+    private static DateTimeOffset InstantOf(IEvent e) => AccountHistory.InstantOf(e);
 
     /// <summary>The last instant before <paramref name="at"/>: reads count everything at or before an instant, a period excludes its end.</summary>
     private static DateTimeOffset JustBefore(DateTimeOffset at) => at.UtcTicks == 0 ? at : at.AddTicks(-1);

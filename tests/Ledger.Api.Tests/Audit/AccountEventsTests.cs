@@ -99,6 +99,7 @@ public sealed class AccountEventsTests(AuditApp fixture) : IClassFixture<AuditAp
         {
             JsonElement.DeepEquals(items[i].GetProperty("data"), stored[i].Data).ShouldBeTrue($"v{i + 1}: {items[i].GetProperty("data")} vs {stored[i].Data}");
             items[i].GetProperty("timestamp").GetDateTimeOffset().ShouldBe(stored[i].Timestamp);
+            items[i].GetProperty("at").GetDateTimeOffset().ShouldBe(stored[i].Timestamp, TimeSpan.FromTicks(9)); // written as it happened
             Meta(items[i], "correlationId").ShouldNotBeNullOrWhiteSpace();
         }
 
@@ -197,25 +198,25 @@ public sealed class AccountEventsTests(AuditApp fixture) : IClassFixture<AuditAp
     }
 
     [Fact]
-    public async Task From_and_to_keep_the_events_whose_timestamp_is_in_the_half_open_range()
+    public async Task From_and_to_keep_the_events_whose_instant_is_in_the_half_open_range()
     {
         var id = await AccountWithUsages("range", 6);
         var all = Items(await Page(id));
-        var instants = all.Select(i => i.GetProperty("timestamp").GetDateTimeOffset()).Distinct().ToList();
+        var instants = all.Select(i => i.GetProperty("at").GetDateTimeOffset()).Distinct().ToList();
         instants.Count.ShouldBeGreaterThan(5, "the usages are a minute apart");
         var (from, to) = (instants[2], instants[5]);
 
         var inRange = Items(await Page(id, $"?from={CreditsKit.Iso(from)}&to={CreditsKit.Iso(to)}"));
-        inRange.Select(Version).ShouldBe(all.Where(i => i.GetProperty("timestamp").GetDateTimeOffset() >= from
-            && i.GetProperty("timestamp").GetDateTimeOffset() < to).Select(Version));
-        inRange.First().GetProperty("timestamp").GetDateTimeOffset().ShouldBe(from, "from is inclusive");
-        inRange.ShouldNotContain(i => i.GetProperty("timestamp").GetDateTimeOffset() == to, "to is exclusive");
+        inRange.Select(Version).ShouldBe(all.Where(i => i.GetProperty("at").GetDateTimeOffset() >= from
+            && i.GetProperty("at").GetDateTimeOffset() < to).Select(Version));
+        inRange.First().GetProperty("at").GetDateTimeOffset().ShouldBe(from, "from is inclusive");
+        inRange.ShouldNotContain(i => i.GetProperty("at").GetDateTimeOffset() == to, "to is exclusive");
         inRange.Count.ShouldBe(3);
 
         Items(await Page(id, $"?from={CreditsKit.Iso(to)}")).Select(Version)
-            .ShouldBe(all.Where(i => i.GetProperty("timestamp").GetDateTimeOffset() >= to).Select(Version));
+            .ShouldBe(all.Where(i => i.GetProperty("at").GetDateTimeOffset() >= to).Select(Version));
         Items(await Page(id, $"?to={CreditsKit.Iso(from)}")).Select(Version)
-            .ShouldBe(all.Where(i => i.GetProperty("timestamp").GetDateTimeOffset() < from).Select(Version));
+            .ShouldBe(all.Where(i => i.GetProperty("at").GetDateTimeOffset() < from).Select(Version));
         // the same instant in another offset is the same instant
         var plusTwo = from.ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzzz");
         Items(await Page(id, $"?from={Uri.EscapeDataString(plusTwo)}&to={CreditsKit.Iso(to)}")).Select(Version).ShouldBe(inRange.Select(Version));

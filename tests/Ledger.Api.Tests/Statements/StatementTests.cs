@@ -108,7 +108,7 @@ public sealed class StatementTests(StatementsApp fixture) : IClassFixture<Statem
     }
 
     [Fact]
-    public async Task Expiries_no_event_recorded_yet_at_the_end_show_without_a_version_and_the_next_period_opens_where_it_closed()
+    public async Task Expiries_recorded_late_are_placed_when_they_fell_due_and_the_next_period_opens_where_it_closed()
     {
         var (from, middle, to) = (fixture.Day(2), fixture.Day(2, 13), fixture.Day(3, 1, 30));
         var first = await Statement(from, middle);
@@ -118,9 +118,11 @@ public sealed class StatementTests(StatementsApp fixture) : IClassFixture<Statem
             new Row("credits_reserved", 100, fixture.Day(2, 3), new(1700, Consumed: 500, Refunded: 40, Reserved: 100), "r2"),
             new Row("reservation_expired", 100, fixture.Day(2, 3, 10), new(1700, Consumed: 500, Refunded: 40), "r2", "ai", "promo:40 base:60"),
             new Row("grant_expired", 40, fixture.Day(2, 12), new(1700, Consumed: 500, Expired: 40, Refunded: 40), "promo"));
-        // at 13:00 on day 2 no event had recorded either expiry yet (the void on day 3 wrote them)
-        first.GetProperty("movements").EnumerateArray().Select(r => r.GetProperty("version").ValueKind == JsonValueKind.Null)
-            .ShouldBe([false, false, false, true, true]);
+        // the void on day 3 wrote both expiries, dated when they fell due: they belong to this period, with their versions (ADR 12)
+        var stream = await App.StreamAsync(Account);
+        first.GetProperty("movements").EnumerateArray().TakeLast(2).Select(r => r.GetProperty("version").GetInt64())
+            .ShouldBe(stream.Where(e => e.Type is "reservation_expired" or "grant_expired").Select(e => e.Version));
+        first.GetProperty("closing").GetProperty("version").GetInt64().ShouldBe(stream.Single(e => e.Type == "grant_expired").Version);
         await ShouldEqualBalanceAsOf(first.GetProperty("closing"), middle);
 
         var second = await Statement(middle, to);
@@ -212,6 +214,45 @@ public sealed class StatementTests(StatementsApp fixture) : IClassFixture<Statem
         rows.Select(r => r.GetProperty("version").ValueKind == JsonValueKind.Null).ShouldBe([false, false, true, false, true]);
         var balance = await Admin.BalanceAsync(account, $"?asOf={CreditsKit.Iso(t.AddDays(4))}");
         balance.ShouldMatch(new ExpectedBalance(400, Consumed: 50, Expired: 250), "GET /balance at the end");
+    }
+
+    /// <summary>
+    /// ADR 12: one instant per event. The expiries of the story were written a day late (with the void), dated when they
+    /// fell due; <c>balance?asOf=</c> and <c>events?from=&amp;to=</c> place every movement where the statement does.
+    /// </summary>
+    [Fact]
+    public async Task Every_movement_is_in_the_balance_and_the_events_as_of_its_own_instant()
+    {
+        var statement = await Statement(fixture.Day(0), fixture.Day(4));
+        var rows = statement.GetProperty("movements").EnumerateArray().ToList();
+        rows.Count.ShouldBe(14);
+        var sums = new[] { "granted", "consumed", "expired", "voided", "refunded", "reserved", "available", "overage", "upcoming", "frozen" };
+
+        foreach (var row in rows)
+        {
+            var at = row.GetProperty("at").GetDateTimeOffset();
+            var what = $"{row.GetProperty("type").GetString()} {IdOf(row)} at {at:O}";
+            var lastThen = rows.Last(r => r.GetProperty("at").GetDateTimeOffset() == at);
+            var balance = await Admin.BalanceAsync(Account, $"?asOf={CreditsKit.Iso(at)}");
+            foreach (var sum in sums)
+                balance.GetProperty(sum).GetInt64().ShouldBe(lastThen.GetProperty("balance").GetProperty(sum).GetInt64(), $"{sum}: {what}");
+            if (row.GetProperty("version").ValueKind == JsonValueKind.Null) continue;
+
+            var version = row.GetProperty("version").GetInt64();
+            balance.GetProperty("version").GetInt64().ShouldBeGreaterThanOrEqualTo(version, what);
+            var before = await Admin.BalanceAsync(Account, $"?asOf={CreditsKit.Iso(at.AddTicks(-1))}");
+            before.GetProperty("version").GetInt64().ShouldBeLessThan(version, $"just before {what}");
+
+            var events = await (await Admin.Get($"/v1/accounts/{Account}/events?from={CreditsKit.Iso(at)}&to={CreditsKit.Iso(at.AddTicks(1))}")).ShouldBe(200);
+            var listed = events.GetProperty("items").EnumerateArray().ToList();
+            listed.Select(e => e.GetProperty("version").GetInt64()).ShouldContain(version, what);
+            listed.ShouldAllBe(e => e.GetProperty("at").GetDateTimeOffset() == at, what);
+        }
+
+        // the balance at a version is dated at that version's event's instant
+        var expiry = rows.Single(r => r.GetProperty("type").GetString() == "grant_expired");
+        var atVersion = await Admin.BalanceAsync(Account, $"?version={expiry.GetProperty("version").GetInt64()}");
+        atVersion.GetProperty("asOf").GetDateTimeOffset().ShouldBe(fixture.Day(2, 12));
     }
 
     [Fact]
