@@ -20,14 +20,23 @@ public sealed record AccountReconciliation(string AccountId, IReadOnlyList<Curre
 /// One disagreement: <c>missing-grant</c> (Stripe took the money, no ledger credits), <c>grant-without-stripe-purchase</c>,
 /// <c>amount-differs</c>, <c>credits-differ</c>, <c>refund-not-voided</c> (Stripe refunded all of it, the grant is not void),
 /// <c>refund-differs</c> (Stripe refunded part of it; the ledger recorded another total), <c>void-without-stripe-refund</c>,
-/// <c>purchase-without-stripe</c> (a purchase grant not made from Stripe).
+/// <c>purchase-without-stripe</c> (a purchase grant not made from Stripe), <c>unbilled-overage</c> (one per
+/// <see cref="UnbilledOverage"/>).
 /// </summary>
 public sealed record ReconciliationMismatch(
     string Kind, string? AccountId, string? PaymentKey, string? GrantId, IReadOnlyList<string> StripeEventIds, string Detail);
 
+/// <summary>
+/// Overage a period settled as invoiced (ADR 11) that no Stripe invoice carries: <c>reason</c> is <c>no-customer</c> (the
+/// account has no Stripe customer to bill it to) or <c>failed</c> (Stripe refused the meter event or could not be reached;
+/// it is retried until sent or moved to the error queue, <c>lastError</c> says why). <c>identifier</c> is the meter event's.
+/// </summary>
+public sealed record UnbilledOverage(
+    string AccountId, string Identifier, long Credits, string Reason, DateTimeOffset OccurredAt, int Attempts, string? LastError);
+
 public sealed record ReconciliationReport(
     DateTimeOffset From, DateTimeOffset To, IReadOnlyList<CurrencyTotals> Totals, IReadOnlyList<AccountReconciliation> Accounts,
-    IReadOnlyList<ReconciliationMismatch> Mismatches);
+    IReadOnlyList<ReconciliationMismatch> Mismatches, IReadOnlyList<UnbilledOverage> Unbilled);
 
 /// <summary>
 /// Purchases and refunds as Stripe reported them (the Stripe event records) against the purchase grants and voids in
@@ -50,7 +59,7 @@ public static class ReconciliationEndpoint
     [WolverineGet("/v1/admin/reconciliation")]
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Stripe")]
-    [EndpointSummary("Stripe purchases and refunds against ledger purchase grants and voids, per account and in total, with mismatches")]
+    [EndpointSummary("Stripe purchases and refunds against ledger purchase grants and voids, per account and in total, with mismatches and unbilled overage")]
     [ProducesResponseType<ReconciliationReport>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     public static async Task<IResult> Get(string? from, string? to, IQuerySession session, TimeProvider clock, HttpContext http)
@@ -145,6 +154,11 @@ public static class ReconciliationEndpoint
             mismatches.Add(new("purchase-without-stripe", g.AccountId, null, g.GrantId, [],
                 $"A purchase grant of {g.Amount} credits not made from a Stripe payment (cost basis {g.CostBasis?.AmountMinor.ToString(CultureInfo.InvariantCulture) ?? "none"} {g.CostBasis?.Currency})."));
 
+        var unbilled = await Unbilled(session, start, end, ct);
+        mismatches.AddRange(unbilled.Select(u => new ReconciliationMismatch("unbilled-overage", u.AccountId, null, null, [],
+            $"{u.Credits} overage credits settled as invoiced ({u.Identifier}) are billed nowhere: "
+            + (u.Reason == "no-customer" ? "the account has no Stripe customer." : $"Stripe refused the meter event {u.Attempts} time(s): {u.LastError}"))));
+
         // Totals of the period, per currency, in total and per account. Both sides are dated by Stripe's event when
         // there is one (a purchase parked for a week belongs to the period Stripe took the money in), else by the ledger.
         // Stripe: one purchase per payment (completed and async success name the same one), the largest refund per
@@ -176,12 +190,26 @@ public static class ReconciliationEndpoint
             .Select(g => new Row(g.AccountId, Norm(g.CostBasis!.Currency), true, g.CostBasis.AmountMinor, g.Amount)));
 
         var totals = Totals(stripeRows, ledgerRows);
-        var accounts = stripeRows.Select(r => r.AccountId).Concat(ledgerRows.Select(r => r.AccountId)).Distinct().Order(StringComparer.Ordinal)
+        var accounts = stripeRows.Select(r => r.AccountId).Concat(ledgerRows.Select(r => r.AccountId)).Concat(unbilled.Select(u => u.AccountId))
+            .Distinct().Order(StringComparer.Ordinal)
             .Select(a => new AccountReconciliation(a,
                 Totals(stripeRows.Where(r => r.AccountId == a).ToList(), ledgerRows.Where(r => r.AccountId == a).ToList()),
                 mismatches.Count(m => m.AccountId == a)))
             .ToList();
-        return Results.Ok(new ReconciliationReport(start, end, totals, accounts, mismatches));
+        return Results.Ok(new ReconciliationReport(start, end, totals, accounts, mismatches, unbilled));
+    }
+
+    /// <summary>Meter reports of the period (dated at their invoice instant) that were not sent: no customer, or Stripe failed.</summary>
+    private static async Task<List<UnbilledOverage>> Unbilled(IQuerySession session, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
+        var reports = await session.Query<StripeMeterReport>()
+            .Where(r => r.OccurredAt >= start && r.OccurredAt < end && r.Status != "sent" && r.Status != "already-recorded")
+            .ToListAsync(ct);
+        return reports.Where(r => r.Status == "no-customer" || r.LastError is not null)
+            .OrderBy(r => r.OccurredAt).ThenBy(r => r.Id, StringComparer.Ordinal)
+            .Select(r => new UnbilledOverage(r.AccountId, r.Id, r.Value, r.Status == "no-customer" ? "no-customer" : "failed",
+                r.OccurredAt, r.Attempts, r.LastError))
+            .ToList();
     }
 
     private sealed record Row(string AccountId, string Currency, bool IsPurchase, long AmountMinor, long Credits);

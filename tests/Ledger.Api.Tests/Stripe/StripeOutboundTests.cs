@@ -208,6 +208,76 @@ public sealed class StripeOutboundTests(StripeAppFixture fixture) : IClassFixtur
         Assert.Equal([(500, false), (200, true), (200, true)], posts.Select(p => (p.Status, p.Replayed)));
     }
 
+    private async Task<StripeMeterReport> Report(string account, Func<StripeMeterReport, bool> when, string what)
+    {
+        var store = App.Services.GetRequiredService<IDocumentStore>();
+        return await Eventually.Until(async () =>
+            {
+                await using var session = store.QuerySession();
+                var report = (await session.Query<StripeMeterReport>().Where(r => r.AccountId == account).ToListAsync(Ct)).SingleOrDefault();
+                return report is not null && when(report) ? report : null;
+            },
+            TimeSpan.FromSeconds(30), () => $"the meter report of {account} never became {what}");
+    }
+
+    private async Task<List<JsonElement>> Unbilled(string account, string kind = "unbilled-overage")
+    {
+        var report = await (await Admin.GetAsync("/v1/admin/reconciliation", Ct)).ShouldBe(200);
+        var mismatches = report.GetProperty("mismatches").EnumerateArray()
+            .Where(m => m.GetProperty("kind").GetString() == kind && m.GetProperty("accountId").GetString() == account).ToList();
+        var unbilled = report.GetProperty("unbilled").EnumerateArray().Where(u => u.GetProperty("accountId").GetString() == account).ToList();
+        Assert.Equal(unbilled.Count, mismatches.Count);
+        if (unbilled.Count > 0)
+            Assert.Equal(unbilled.Count, report.GetProperty("accounts").EnumerateArray()
+                .Single(a => a.GetProperty("accountId").GetString() == account).GetProperty("mismatches").GetInt32());
+        return unbilled;
+    }
+
+    [Fact]
+    public async Task Invoiced_overage_of_an_account_without_a_stripe_customer_is_listed_as_unbilled_in_reconciliation()
+    {
+        var account = Raw.NewAccountId("meter-nocus");
+        (await Admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = "pro" }, Ct)).EnsureSuccessStatusCode();
+        for (var left = 100_000L; left > 0; left -= 1_000_000)
+            await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = Math.Min(left, 1_000_000) })).ShouldBe(201);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { amount = 300 })).ShouldBe(201);
+        Assert.Empty(await Unbilled(account));
+
+        await CloseThePeriod(account);
+        var report = await Report(account, r => r.Status == "no-customer", "no-customer");
+
+        var unbilled = Assert.Single(await Unbilled(account));
+        Assert.Equal(report.Id, unbilled.GetProperty("identifier").GetString());
+        Assert.Equal(300, unbilled.GetProperty("credits").GetInt64());
+        Assert.Equal("no-customer", unbilled.GetProperty("reason").GetString());
+        Assert.DoesNotContain(Stripe.MeterEvents.Keys, k => k.Contains(account, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_meter_event_stripe_keeps_refusing_is_unbilled_until_it_is_sent()
+    {
+        var (account, _) = await OverdrawnAccount("meter-failing", 120);
+        Stripe.FailNext(1000);
+        try
+        {
+            await CloseThePeriod(account);
+            var failing = await Report(account, r => r.LastError is not null, "failed");
+
+            var unbilled = Assert.Single(await Unbilled(account));
+            Assert.Equal(failing.Id, unbilled.GetProperty("identifier").GetString());
+            Assert.Equal(120, unbilled.GetProperty("credits").GetInt64());
+            Assert.Equal("failed", unbilled.GetProperty("reason").GetString());
+            Assert.False(string.IsNullOrEmpty(unbilled.GetProperty("lastError").GetString()));
+        }
+        finally
+        {
+            Stripe.FailNext(0);
+        }
+
+        await SentReport(account);
+        Assert.Empty(await Unbilled(account));
+    }
+
     [Fact]
     public async Task Fair_use_overage_is_written_off_at_the_period_end_and_never_metered()
     {
