@@ -11,6 +11,7 @@ using Ledger.Api.Http;
 using Ledger.Api.Idempotency;
 using Ledger.Api.Plans;
 using Ledger.Api.Stripe;
+using Ledger.Api.Writes;
 using Ledger.Projections;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
@@ -43,8 +44,11 @@ catch (InvalidPlansFile invalid)
 }
 builder.Services.AddSingleton(catalog);
 builder.Services.TryAddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<AccountCommandProcessor>();
+builder.Services.AddSingleton(WriteOptions.From(builder.Configuration));
+builder.Services.AddSingleton<WriteBatch>();
+builder.Services.AddSingleton<WritePipeline>();
 builder.Services.AddSingleton<LastUsedTracker>();
+builder.Services.AddSingleton<ApiKeyCache>();
 builder.Services.AddHostedService<BootstrapAdminKey>();
 builder.Services.AddLedgerValidators();
 builder.Services.AddLedgerGuards();
@@ -110,7 +114,7 @@ app.MapScalarApiReference("/docs", o => o.WithTitle("Ledger API").WithOpenApiRou
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
 app.MapGet("/problems/{code}", ProblemCatalog.Describe).ExcludeFromDescription();
-app.MapWolverineEndpoints();
+app.MapWolverineEndpoints(o => o.AddPolicy<ValidationPolicy>());
 
 app.Lifetime.ApplicationStarted.Register(() =>
     Console.WriteLine($"Ledger listening on {string.Join(", ", app.Urls)}; API reference at {app.Urls.FirstOrDefault()}/docs"));

@@ -17,7 +17,7 @@ public static class LedgerStore
 
     public static void Configure(StoreOptions options, string connectionString)
     {
-        options.Connection(connectionString);
+        options.Connection(Tuned(connectionString));
         options.DatabaseSchemaName = Schema;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
 
@@ -32,5 +32,19 @@ public static class LedgerStore
         options.Schema.For<ReservationRecord>().Identity(x => x.Id).Index(x => x.AccountId);
         options.Schema.For<UsageRecord>().Identity(x => x.Id).Index(x => x.AccountId);
         options.Schema.For<RefundRecord>().Identity(x => x.Id).Index(x => x.AccountId);
+    }
+
+    /// <summary>
+    /// The connection string as the write path wants it, unless the operator set these: no <c>DISCARD ALL</c> when a
+    /// pooled connection is returned (the service sets no session state; it saves a round trip per use), and
+    /// statements the service repeats prepared on the server after two uses.
+    /// </summary>
+    public static string Tuned(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
+        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)) builder.MaxAutoPrepare = 64;
+        if (!connectionString.Contains("Auto Prepare Min Usages", StringComparison.OrdinalIgnoreCase)) builder.AutoPrepareMinUsages = 2;
+        return builder.ConnectionString;
     }
 }

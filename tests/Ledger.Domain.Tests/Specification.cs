@@ -71,10 +71,10 @@ public sealed class Specification
     }
 
     /// <summary>The command was refused with <paramref name="code"/>: no event at all, not even time's, and nothing changed.</summary>
-    public Specification ThenRejected(string code)
+    public Specification ThenRejected(RejectionCode code)
     {
         var rejected = Outcome.Decision.ShouldBeOfType<Decision.Rejected>(Describe(Outcome.Decision));
-        rejected.Rejection.Code.ShouldBe(code);
+        rejected.Rejection.Code.ShouldBe(code, Describe(Outcome.Decision));
         Outcome.Events.ShouldBeEmpty();
         Outcome.Account.ShouldBeSameAs(before);
         Outcome.Known.ShouldBeSameAs(recordsBefore);

@@ -1,3 +1,5 @@
+using Ledger.Api.Plans;
+using Ledger.Api.Writes;
 using Ledger.Domain.Accounts;
 using Marten;
 using Wolverine;
@@ -9,9 +11,9 @@ namespace Ledger.Api.Accounts;
 public sealed record CatchUpAccount(string AccountId);
 
 /// <summary>
-/// Durable timers: every hold expiry, renewed hold expiry and grant expiry becomes a Wolverine
-/// scheduled message enrolled in the same Marten transaction as the event that sets the time, so a
-/// crash can lose neither. Reads already treat a due hold or grant as expired; the timer only writes it down.
+/// Durable timers: every hold expiry, renewed hold expiry, grant expiry, period end and grace end becomes a Wolverine
+/// scheduled message enrolled in the same Marten transaction as the event that sets the time (<see cref="Writes.WriteBatch"/>),
+/// so a crash can lose neither. Reads already treat a due hold or grant as expired; the timer only writes it down.
 /// </summary>
 public static class AccountTimers
 {
@@ -28,21 +30,18 @@ public static class AccountTimers
             .OfType<DateTimeOffset>()
             .Distinct()
             .ToList();
-
-    /// <summary>Enrolls the session in Wolverine's outbox; the caller keeps <paramref name="outbox"/>'s scope alive until after SaveChanges.</summary>
-    public static async Task Schedule(IMartenOutbox outbox, IDocumentSession session, string accountId, IReadOnlyList<DateTimeOffset> due)
-    {
-        outbox.Enroll(session);
-        foreach (var at in due) await outbox.ScheduleAsync(new CatchUpAccount(accountId), at);
-    }
 }
 
 public static class CatchUpAccountHandler
 {
-    public static async Task Handle(CatchUpAccount message, AccountCommandProcessor processor)
+    /// <summary>
+    /// Most timers find nothing to do (the hold was committed or released, the grant spent): those cost one read, no
+    /// transaction. A write racing this read catches the account up itself.
+    /// </summary>
+    public static async Task Handle(CatchUpAccount message, WritePipeline pipeline, IQuerySession session, PlanCatalog plans, TimeProvider clock)
     {
-        var reply = await processor.Submit(new AccountRequest(message.AccountId, new CatchUpTime(),
-            _ => (200, new { message.AccountId }), EventContext.System("system:timer")));
-        if (reply.Status >= 500) throw new InvalidOperationException($"catch-up of {message.AccountId} failed: {reply.Body}");
+        var account = await session.LoadAsync<Account>(message.AccountId);
+        if (account is null || CatchUp.To(account, clock.GetUtcNow(), plans.TermsOf(account.Plan)).Count == 0) return;
+        await pipeline.Submit(new WriteRequest(message.AccountId, new CatchUpTime(), EventContext.System("system:timer")));
     }
 }

@@ -2,6 +2,7 @@ using FluentValidation;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
 using Microsoft.AspNetCore.Authorization;
@@ -36,14 +37,10 @@ public static class OpenAccountEndpoint
     [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Post(
-        CreateAccountRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<CreateAccountRequest> validator, TimeProvider clock)
+    public static AccountWrite Post(CreateAccountRequest? body)
     {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var command = new OpenAccount(body!.AccountId!, body.Plan!, body.StripeCustomerId,
-            body.Metadata is null ? null : new Dictionary<string, string>(body.Metadata));
-        return await AccountWrites.Submit(http, processor, command.AccountId, command, outcome =>
-            (outcome.Decision is Decision.Accepted ? 201 : 200, AccountView.From(outcome.Account!, clock.GetUtcNow())));
+        var command = new OpenAccount(body!.AccountId!, body!.Plan!, body!.StripeCustomerId,
+            body!.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata));
+        return new AccountWrite(command.AccountId, command, w => w.Created(AccountView.From(w.Account, w.At)));
     }
 }

@@ -8,10 +8,13 @@ using Microsoft.Extensions.Options;
 
 namespace Ledger.Api.Auth;
 
-/// <summary>Bearer API keys: looked up by the hash of the presented secret on every request, so a revoke is immediate.</summary>
+/// <summary>
+/// Bearer API keys, found by the hash of the presented secret (<see cref="ApiKeyCache"/>: read at most once a second, so
+/// a revoke takes effect on every node within a second).
+/// </summary>
 public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IDocumentStore store, TimeProvider clock, LastUsedTracker lastUsed)
+    ApiKeyCache keys, TimeProvider clock, LastUsedTracker lastUsed)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -28,8 +31,7 @@ public sealed class ApiKeyAuthentication(
 
         var secret = header["Bearer ".Length..].Trim();
         var hash = ApiKey.Hash(secret);
-        await using var session = store.QuerySession();
-        var key = await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.SecretHash == hash, Context.RequestAborted);
+        var key = await keys.Find(hash, Context.RequestAborted);
         if (key is null) return AuthenticateResult.Fail("Unknown API key.");
         if (key.IsRevoked) return AuthenticateResult.Fail("The API key was revoked.");
 

@@ -92,7 +92,7 @@ public static class ApiKeyEndpoints
     [EndpointSummary("Revoke an API key, effective immediately")]
     [ProducesResponseType<ApiKeyView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
-    public static async Task<IResult> Revoke(string keyId, IDocumentStore store, TimeProvider clock, HttpContext http)
+    public static async Task<IResult> Revoke(string keyId, IDocumentStore store, ApiKeyCache keys, TimeProvider clock, HttpContext http)
     {
         await using var session = store.LightweightSession();
         var key = await session.LoadAsync<ApiKey>(keyId, http.RequestAborted);
@@ -102,6 +102,7 @@ public static class ApiKeyEndpoints
             key = key with { RevokedAt = clock.GetUtcNow() };
             session.Store(key);
             await session.SaveChangesAsync(http.RequestAborted);
+            keys.Forget(key.SecretHash);
         }
         return Results.Ok(ApiKeyView.From(key));
     }

@@ -3,6 +3,7 @@ using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Entitlements;
@@ -59,9 +60,8 @@ public static class EntitlementsEndpoints
     [EndpointSummary("Start a payment grace period: ai off at once, its holds released; suspension at grace end")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static Task<IResult> StartGrace(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
-        Change(accountId, body, http, processor, validator, plans, clock, reason => new StartGrace(reason));
+    public static AccountWrite StartGrace(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
+        Change(accountId, new StartGrace(body!.Reason), plans);
 
     [WolverinePost("/v1/accounts/{accountId}/grace/end")]
     [Authorize(Policy = Scopes.Admin)]
@@ -69,9 +69,8 @@ public static class EntitlementsEndpoints
     [EndpointSummary("End grace (payment received): everything restored")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static Task<IResult> EndGrace(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
-        Change(accountId, body, http, processor, validator, plans, clock, reason => new EndGrace(reason));
+    public static AccountWrite EndGrace(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
+        Change(accountId, new EndGrace(body!.Reason), plans);
 
     [WolverinePost("/v1/accounts/{accountId}/suspend")]
     [Authorize(Policy = Scopes.Admin)]
@@ -79,9 +78,8 @@ public static class EntitlementsEndpoints
     [EndpointSummary("Suspend: everything but reports off, open holds of those features released")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static Task<IResult> Suspend(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
-        Change(accountId, body, http, processor, validator, plans, clock, reason => new SuspendAccount(reason));
+    public static AccountWrite Suspend(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
+        Change(accountId, new SuspendAccount(body!.Reason), plans);
 
     [WolverinePost("/v1/accounts/{accountId}/restore")]
     [Authorize(Policy = Scopes.Admin)]
@@ -89,9 +87,8 @@ public static class EntitlementsEndpoints
     [EndpointSummary("Restore a suspended or grace account")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static Task<IResult> Restore(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
-        Change(accountId, body, http, processor, validator, plans, clock, reason => new RestoreAccount(reason));
+    public static AccountWrite Restore(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
+        Change(accountId, new RestoreAccount(body!.Reason), plans);
 
     [WolverinePost("/v1/accounts/{accountId}/anomaly/clear")]
     [Authorize(Policy = Scopes.Admin)]
@@ -99,16 +96,9 @@ public static class EntitlementsEndpoints
     [EndpointSummary("Clear a usage anomaly and unfreeze spending")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static Task<IResult> ClearAnomaly(string accountId, StatusChangeRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock) =>
-        Change(accountId, body, http, processor, validator, plans, clock, reason => new ClearAnomaly(reason));
+    public static AccountWrite ClearAnomaly(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
+        Change(accountId, new ClearAnomaly(body!.Reason), plans);
 
-    private static async Task<IResult> Change(string accountId, StatusChangeRequest? body, HttpContext http,
-        AccountCommandProcessor processor, IValidator<StatusChangeRequest> validator, PlanCatalog plans, TimeProvider clock,
-        Func<string, IAccountCommand> command)
-    {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        return await AccountWrites.Submit(http, processor, accountId, command(body!.Reason!),
-            outcome => (200, EntitlementsView.From(outcome.Account!, plans, clock.GetUtcNow())));
-    }
+    private static AccountWrite Change(string accountId, IAccountCommand command, PlanCatalog plans) =>
+        new(accountId, command, w => w.Ok(EntitlementsView.From(w.Account, plans, w.At)));
 }

@@ -3,6 +3,7 @@ using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
 using Ledger.Domain.Grants;
@@ -60,19 +61,10 @@ public static class GrantCreditsEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Post(
-        string accountId, GrantRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<GrantRequest> validator, TimeProvider clock)
+    public static AccountWrite Post(string accountId, GrantRequest? body)
     {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var command = body!.ToCommand();
-        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
-        {
-            var now = clock.GetUtcNow();
-            var block = outcome.Account!.Blocks[command.GrantId];
-            return (outcome.Decision is Decision.Accepted ? 201 : 200,
-                new GrantResponse(BlockView.From(block, now), BalanceView.From(outcome.Account, now)));
-        });
+        return new AccountWrite(accountId, body!.ToCommand(), w =>
+            w.Created(new GrantResponse(BlockView.From(w.Grant, w.At), BalanceView.From(w.Account, w.At))));
     }
 }
 
@@ -95,17 +87,10 @@ public static class VoidGrantEndpoint
     [ProducesResponseType<VoidGrantResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Post(
-        string accountId, string grantId, VoidGrantRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<VoidGrantRequest> validator, TimeProvider clock)
-    {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        return await AccountWrites.Submit(http, processor, accountId, new VoidGrant(grantId, body!.Reason), outcome =>
+    public static AccountWrite Post(string accountId, string grantId, VoidGrantRequest? body) =>
+        new(accountId, new VoidGrant(grantId, body!.Reason), w =>
         {
-            var now = clock.GetUtcNow();
-            var voided = outcome.Events.OfType<GrantVoided>().Where(e => e.GrantId == grantId).Sum(e => e.Amount);
-            var block = outcome.Account!.Blocks[grantId];
-            return (200, new VoidGrantResponse(grantId, voided, BlockView.From(block, now), BalanceView.From(outcome.Account, now)));
+            var voided = w.Outcome.Events.OfType<GrantVoided>().Where(e => e.GrantId == grantId).Sum(e => e.Amount);
+            return w.Ok(new VoidGrantResponse(grantId, voided, BlockView.From(w.Grant, w.At), BalanceView.From(w.Account, w.At)));
         });
-    }
 }

@@ -49,7 +49,6 @@ public static class Problems
         [RejectionCodes.AccountFrozen] = (403, "Spending is frozen"),
         [RejectionCodes.AmountOverLimit] = (422, "Amount over the plan's per-request limit"),
         [RejectionCodes.AccountStateConflict] = (409, "The account is not in a state that allows this"),
-        [RejectionCodes.GrantFrozen] = (409, "The grant is frozen"),
         ["rate-limited"] = (429, "Too many requests"),
         ["invalid-signature"] = (400, "The Stripe signature is missing, invalid or stale"),
         ["stripe-not-configured"] = (503, "Stripe is not configured"),
@@ -75,7 +74,9 @@ public static class Problems
     public static IResult Result(string code, string detail, IReadOnlyDictionary<string, object?>? extensions = null) =>
         AsResult(Create(code, detail, extensions));
 
-    public static IResult From(Rejection rejection) => Result(rejection.Code, rejection.Detail, rejection.Extensions);
+    /// <summary>A decision's refusal: its status is its kind's, whatever the catalog says.</summary>
+    public static IResult From(Rejection rejection) =>
+        AsResult(Create(rejection.Code.Name, rejection.Detail, rejection.Extensions, status: (int)rejection.Kind));
 
     public static IResult Validation(IDictionary<string, string[]> errors) => AsResult(Create("validation",
         "One or more fields are invalid.", new Dictionary<string, object?> { ["errors"] = errors }));

@@ -14,6 +14,7 @@ namespace Ledger.Api.Idempotency;
 public sealed class IdempotencyMiddleware(RequestDelegate next)
 {
     public const string Header = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
     private static readonly ConcurrentDictionary<string, byte> InFlight = new();
 
     public async Task InvokeAsync(HttpContext context, IDocumentStore store, TimeProvider clock)
@@ -41,6 +42,13 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
             var existing = await session.LoadAsync<IdempotencyRecord>(id, context.RequestAborted);
             if (existing is not null && existing.ExpiresAt > clock.GetUtcNow())
             {
+                if (existing is { Receipt: { } receipt } && existing.Fingerprint == fingerprint)
+                {
+                    // an account write: its endpoint renders the stored outcome
+                    context.Features.Set(new IdempotentReplay(receipt));
+                    await next(context);
+                    return;
+                }
                 await Replay(context, existing, fingerprint);
                 return;
             }

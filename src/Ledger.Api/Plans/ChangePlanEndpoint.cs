@@ -3,6 +3,7 @@ using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Domain.Plans;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -33,12 +34,7 @@ public static class ChangePlanEndpoint
     [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
-    public static async Task<IResult> Post(string accountId, ChangePlanRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<ChangePlanRequest> validator, PlanCatalog plans, TimeProvider clock)
-    {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var command = new ChangePlan(plans.TermsOf(body!.Plan)!, body.Reason);
-        return await AccountWrites.Submit(http, processor, accountId, command,
-            outcome => (200, AccountView.From(outcome.Account!, clock.GetUtcNow(), plans.TermsOf(outcome.Account!.Plan))));
-    }
+    public static AccountWrite Post(string accountId, ChangePlanRequest? body, PlanCatalog plans) =>
+        new(accountId, new ChangePlan(plans.TermsOf(body!.Plan)!, body!.Reason),
+            w => w.Ok(AccountView.From(w.Account, w.At, plans.TermsOf(w.Account.Plan))));
 }

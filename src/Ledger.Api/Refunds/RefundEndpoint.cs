@@ -3,6 +3,7 @@ using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Refunds;
 using Microsoft.AspNetCore.Authorization;
@@ -40,15 +41,11 @@ public static class RefundEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)]
-    public static async Task<IResult> Post(
-        string accountId, RefundRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<RefundRequest> validator, TimeProvider clock)
+    public static AccountWrite Post(string accountId, RefundRequest? body)
     {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var (kind, source) = body!.ReservationId is { } rid ? (RefundSourceKind.Reservation, rid) : (RefundSourceKind.Usage, body.UsageId!);
-        var command = new RefundCredits(body.RefundId ?? Ids.New(), kind, source, body.Amount!.Value, body.Reason);
-        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
-            (outcome.Decision is Decision.Accepted ? 201 : 200,
-                new RefundResponse(RefundView.From(outcome.Known.Refund(command.RefundId)!), BalanceView.From(outcome.Account!, clock.GetUtcNow()))));
+        var (kind, source) = body!.ReservationId is { } rid ? (RefundSourceKind.Reservation, rid) : (RefundSourceKind.Usage, body!.UsageId!);
+        var command = new RefundCredits(body!.RefundId ?? Ids.New(), kind, source, body!.Amount!.Value, body!.Reason);
+        return new AccountWrite(accountId, command, w =>
+            w.Created(new RefundResponse(RefundView.From(w.Refund), BalanceView.From(w.Account, w.At))));
     }
 }

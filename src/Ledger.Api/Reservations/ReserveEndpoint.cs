@@ -3,6 +3,7 @@ using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Reservations;
 using Microsoft.AspNetCore.Authorization;
@@ -27,7 +28,10 @@ public sealed record ReserveRequest(string? ReservationId, long? Amount, int? Tt
     }
 }
 
-public sealed record ReservationResponse(ReservationView Reservation, BalanceView Balance);
+public sealed record ReservationResponse(ReservationView Reservation, BalanceView Balance)
+{
+    public static ReservationResponse Of(Written w) => new(ReservationView.From(w.Reservation, w.At), BalanceView.From(w.Account, w.At));
+}
 
 public static class ReserveEndpoint
 {
@@ -40,19 +44,10 @@ public static class ReserveEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status402PaymentRequired, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Post(
-        string accountId, ReserveRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<ReserveRequest> validator, TimeProvider clock)
+    public static AccountWrite Post(string accountId, ReserveRequest? body)
     {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var command = new Reserve(body!.ReservationId ?? Ids.New(), body.Amount!.Value, body.TtlSeconds ?? Limits.DefaultTtlSeconds,
-            body.Feature, body.Metadata is null ? null : new Dictionary<string, string>(body.Metadata));
-        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
-        {
-            var now = clock.GetUtcNow();
-            var record = outcome.Known.Reservation(command.ReservationId)!;
-            return (outcome.Decision is Decision.Accepted ? 201 : 200,
-                new ReservationResponse(ReservationView.From(record, now), BalanceView.From(outcome.Account!, now)));
-        });
+        var command = new Reserve(body!.ReservationId ?? Ids.New(), body!.Amount!.Value, body!.TtlSeconds ?? Limits.DefaultTtlSeconds,
+            body!.Feature, body!.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata));
+        return new AccountWrite(accountId, command, w => w.Created(ReservationResponse.Of(w)));
     }
 }

@@ -3,6 +3,7 @@ using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Reservations;
 using Microsoft.AspNetCore.Authorization;
@@ -54,20 +55,14 @@ public static class ResolveEndpoints
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status402PaymentRequired, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Commit(
-        string accountId, string reservationId, CommitRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<CommitRequest> validator, TimeProvider clock)
+    public static AccountWrite Commit(string accountId, string reservationId, CommitRequest? body = null)
     {
-        body ??= new CommitRequest(null, null, null);
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var command = new Domain.Reservations.Commit(reservationId, body.Amount, body.ReceiptId,
-            body.Metadata is null ? null : new Dictionary<string, string>(body.Metadata));
-        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
+        var command = new Domain.Reservations.Commit(reservationId, body?.Amount, body?.ReceiptId,
+            body?.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata));
+        return new AccountWrite(accountId, command, w =>
         {
-            var now = clock.GetUtcNow();
-            var r = outcome.Known.Reservation(reservationId)!;
-            return (200, new CommitResponse(ReservationView.From(r, now), r.Committed, r.ReleasedAmount, r.Variance,
-                BalanceView.From(outcome.Account!, now)));
+            var r = w.Reservation;
+            return w.Ok(new CommitResponse(ReservationView.From(r, w.At), r.Committed, r.ReleasedAmount, r.Variance, BalanceView.From(w.Account, w.At)));
         });
     }
 
@@ -78,15 +73,8 @@ public static class ResolveEndpoints
     [ProducesResponseType<ReservationResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Release(
-        string accountId, string reservationId, ReleaseRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<ReleaseRequest> validator, TimeProvider clock)
-    {
-        body ??= new ReleaseRequest(null);
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        return await AccountWrites.Submit(http, processor, accountId, new Release(reservationId, body.Reason),
-            outcome => Respond(outcome, reservationId, clock));
-    }
+    public static AccountWrite Release(string accountId, string reservationId, ReleaseRequest? body = null) =>
+        new(accountId, new Release(reservationId, body?.Reason), w => w.Ok(ReservationResponse.Of(w)));
 
     [WolverinePost("/v1/accounts/{accountId}/reservations/{reservationId}/extend")]
     [Authorize(Policy = Scopes.Write)]
@@ -96,19 +84,6 @@ public static class ResolveEndpoints
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Extend(
-        string accountId, string reservationId, ExtendRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<ExtendRequest> validator, TimeProvider clock)
-    {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        return await AccountWrites.Submit(http, processor, accountId, new Extend(reservationId, body!.TtlSeconds!.Value),
-            outcome => Respond(outcome, reservationId, clock));
-    }
-
-    private static (int, object) Respond(Outcome outcome, string reservationId, TimeProvider clock)
-    {
-        var now = clock.GetUtcNow();
-        return (200, new ReservationResponse(ReservationView.From(outcome.Known.Reservation(reservationId)!, now),
-            BalanceView.From(outcome.Account!, now)));
-    }
+    public static AccountWrite Extend(string accountId, string reservationId, ExtendRequest? body) =>
+        new(accountId, new Extend(reservationId, body!.TtlSeconds!.Value), w => w.Ok(ReservationResponse.Of(w)));
 }

@@ -3,6 +3,7 @@ using System.Text;
 using FluentValidation;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Api.Idempotency;
 using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
@@ -130,7 +131,7 @@ public static class CheckoutSessionEndpoint
         await using (var write = store.LightweightSession())
         {
             write.Store(new StripeCheckoutSession(session.Id, accountId, pack.Id, view.AmountMinor, view.Currency, session.Url, http.User.KeyId(), now));
-            if (scope is not null) write.Insert(scope.Record(reply, now));
+            scope?.Save(write, reply, now);
             await write.SaveChangesAsync(http.RequestAborted);
         }
         return reply.ToResult();

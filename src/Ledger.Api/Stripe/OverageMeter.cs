@@ -1,3 +1,4 @@
+using Ledger.Api.Writes;
 using System.Net;
 using Ledger.Api.Accounts;
 using Ledger.Domain.Accounts;

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using JasperFx.Events;
 using Ledger.Api.Accounts;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
 using Ledger.Domain.Stripe;
@@ -19,13 +20,13 @@ public sealed record StripeDelivery(StripeEventRecord Record, bool Duplicate);
 
 /// <summary>
 /// Applies verified Stripe events exactly once (docs/adr/0010-stripe-webhooks.md): the event's record is inserted
-/// in the same transaction as the ledger events it causes (through <see cref="AccountCommandProcessor"/>'s
-/// <see cref="AccountRequest.AlsoWrite"/>), so a second delivery, here or on another node, fails that insert and
+/// in the same transaction as the ledger events it causes (through the <see cref="WritePipeline"/> and
+/// <see cref="WriteRequest.AlsoWrite"/>), so a second delivery, here or on another node, fails that insert and
 /// changes nothing. Events of one account are applied one at a time in this process; the newest state-like event
 /// wins; refunds and disputes that arrive before their purchase are parked and applied when it arrives.
 /// </summary>
 public sealed partial class StripeEvents(
-    IDocumentStore store, AccountCommandProcessor processor, StripeEventMapper mapper, TimeProvider clock,
+    IDocumentStore store, WritePipeline pipeline, StripeEventMapper mapper, TimeProvider clock,
     ILogger<StripeEvents> log)
 {
     public const string Actor = "stripe";
@@ -177,15 +178,14 @@ public sealed partial class StripeEvents(
                     $"Older than {mark.EventId}, already applied for '{key}': the newest Stripe state wins (ADR 0010).", accountId), basis, null);
 
             StripeEventRecord? written = null;
-            var request = new AccountRequest(accountId, action.Command!, _ => (200, new { }),
-                new EventContext(Actor, e.Id, e.Id, null),
+            var request = new WriteRequest(accountId, action.Command!, new EventContext(Actor, e.Id, e.Id, null),
                 AlsoWrite: (session, outcome, events) =>
                 {
                     written = Settle(basis, target, state, session, outcome, events);
                 });
             try
             {
-                await processor.Submit(request);
+                await pipeline.Submit(request);
                 return new StripeDelivery(written!, Duplicate: false);
             }
             catch (Exception ex) when (IsUniqueViolation(ex))

@@ -1,3 +1,4 @@
+using Ledger.Api.Writes;
 using Ledger.Api.Accounts;
 using Ledger.Api.Hosting;
 using Ledger.Domain.Accounts;

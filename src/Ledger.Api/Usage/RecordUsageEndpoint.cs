@@ -3,6 +3,7 @@ using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
 using Ledger.Api.Balances;
 using Ledger.Api.Http;
+using Ledger.Api.Writes;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Usage;
 using Microsoft.AspNetCore.Authorization;
@@ -37,15 +38,11 @@ public static class RecordUsageEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status402PaymentRequired, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static async Task<IResult> Post(
-        string accountId, UsageRequest? body, HttpContext http, AccountCommandProcessor processor,
-        IValidator<UsageRequest> validator, TimeProvider clock)
+    public static AccountWrite Post(string accountId, UsageRequest? body)
     {
-        if (Validation.Check(body, validator) is { } invalid) return invalid;
-        var command = new RecordUsage(body!.UsageId ?? Ids.New(), body.Amount!.Value, body.Feature,
-            body.Metadata is null ? null : new Dictionary<string, string>(body.Metadata));
-        return await AccountWrites.Submit(http, processor, accountId, command, outcome =>
-            (outcome.Decision is Decision.Accepted ? 201 : 200,
-                new UsageResponse(UsageView.From(outcome.Known.Usage(command.UsageId)!), BalanceView.From(outcome.Account!, clock.GetUtcNow()))));
+        var command = new RecordUsage(body!.UsageId ?? Ids.New(), body!.Amount!.Value, body!.Feature,
+            body!.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata));
+        return new AccountWrite(accountId, command, w =>
+            w.Created(new UsageResponse(UsageView.From(w.Usage), BalanceView.From(w.Account, w.At))));
     }
 }

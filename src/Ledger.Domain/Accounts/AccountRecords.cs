@@ -38,6 +38,21 @@ public sealed record AccountRecords(
         return records;
     }
 
+    /// <summary>The records a command reads or writes, by id: the host loads these before deciding it.</summary>
+    public static (string? Reservation, string? Usage, string? Refund) NamedBy(IAccountCommand command) =>
+        Subject.Of(command) is var s ? (s.Reservation, s.Usage, s.Refund) : default;
+
+    /// <summary>Only the records a command names (what an answer to it shows).</summary>
+    public AccountRecords Only(IAccountCommand command)
+    {
+        var (reservation, usage, refund) = NamedBy(command);
+        return new AccountRecords(
+            Only(Reservations, reservation), Only(Usages, usage), Only(Refunds, refund));
+
+        static ImmutableDictionary<string, T> Only<T>(ImmutableDictionary<string, T> all, string? id) =>
+            id is not null && all.TryGetValue(id, out var record) ? ImmutableDictionary<string, T>.Empty.Add(id, record) : ImmutableDictionary<string, T>.Empty;
+    }
+
     /// <summary>Which records an event changes: the host loads these before applying it.</summary>
     public static (string? Reservation, string? Usage, string? Refund) Touches(object @event) => @event switch
     {

@@ -1,8 +1,43 @@
 namespace Ledger.Domain.Accounts;
 
-/// <summary>A business refusal, mapped by the host to an RFC 9457 problem whose type is <see cref="Code"/>.</summary>
-public sealed record Rejection(string Code, string Detail, IReadOnlyDictionary<string, object?>? Extensions = null)
+/// <summary>
+/// How a refusal answers a caller, as the HTTP status class it maps to one for one (the values are the statuses): a
+/// code cannot exist without one, so no refusal can fall through to a server error.
+/// </summary>
+public enum RejectionKind
 {
+    /// <summary>The request is malformed or out of range.</summary>
+    Invalid = 400,
+
+    /// <summary>Not enough credits for the request.</summary>
+    PaymentRequired = 402,
+
+    /// <summary>The account's status or plan refuses the request.</summary>
+    Forbidden = 403,
+
+    /// <summary>What the request names does not exist.</summary>
+    NotFound = 404,
+
+    /// <summary>The request conflicts with the state it found (a resolved reservation, an id used for something else).</summary>
+    Conflict = 409,
+
+    /// <summary>Well formed, but a rule of the ledger forbids it.</summary>
+    Unprocessable = 422,
+}
+
+/// <summary>A refusal's stable name (the problem type <c>/problems/{Name}</c>) and its kind.</summary>
+public sealed record RejectionCode(string Name, RejectionKind Kind)
+{
+    public override string ToString() => Name;
+
+    public static implicit operator string(RejectionCode code) => code.Name;
+}
+
+/// <summary>A business refusal, mapped by the host to an RFC 9457 problem whose type is <see cref="Code"/>.</summary>
+public sealed record Rejection(RejectionCode Code, string Detail, IReadOnlyDictionary<string, object?>? Extensions = null)
+{
+    public RejectionKind Kind => Code.Kind;
+
     public static Rejection AccountNotFound(string accountId) => new(RejectionCodes.AccountNotFound, $"Account '{accountId}' does not exist.");
 
     public static Rejection IdConflict(string kind, string id, IReadOnlyList<string> fields) => new(
@@ -17,26 +52,33 @@ public sealed record Rejection(string Code, string Detail, IReadOnlyDictionary<s
 
 public static class RejectionCodes
 {
-    public const string Validation = "validation";
-    public const string AccountNotFound = "account-not-found";
-    public const string AccountExists = "account-exists";
-    public const string IdConflict = "id-conflict";
-    public const string InsufficientCredits = "insufficient-credits";
-    public const string BalanceLimitExceeded = "balance-limit-exceeded";
-    public const string GrantNotFound = "grant-not-found";
-    public const string GrantAlreadyVoided = "grant-already-voided";
-    public const string ReservationNotFound = "reservation-not-found";
-    public const string ReservationCommitted = "reservation-committed";
-    public const string ReservationReleased = "reservation-released";
-    public const string ReservationExpired = "reservation-expired";
-    public const string UsageNotFound = "usage-not-found";
-    public const string RefundExceedsConsumed = "refund-exceeds-consumed";
-    public const string FeatureDisabled = "feature-disabled";
-    public const string AccountSuspended = "account-suspended";
-    public const string AccountFrozen = "account-frozen";
-    public const string AmountOverLimit = "amount-over-limit";
-    public const string AccountStateConflict = "account-state-conflict";
-    public const string GrantFrozen = "grant-frozen";
+    public static readonly RejectionCode Validation = new("validation", RejectionKind.Invalid);
+    public static readonly RejectionCode AccountNotFound = new("account-not-found", RejectionKind.NotFound);
+    public static readonly RejectionCode AccountExists = new("account-exists", RejectionKind.Conflict);
+    public static readonly RejectionCode IdConflict = new("id-conflict", RejectionKind.Conflict);
+    public static readonly RejectionCode InsufficientCredits = new("insufficient-credits", RejectionKind.PaymentRequired);
+    public static readonly RejectionCode BalanceLimitExceeded = new("balance-limit-exceeded", RejectionKind.Unprocessable);
+    public static readonly RejectionCode GrantNotFound = new("grant-not-found", RejectionKind.NotFound);
+    public static readonly RejectionCode GrantAlreadyVoided = new("grant-already-voided", RejectionKind.Conflict);
+    public static readonly RejectionCode ReservationNotFound = new("reservation-not-found", RejectionKind.NotFound);
+    public static readonly RejectionCode ReservationCommitted = new("reservation-committed", RejectionKind.Conflict);
+    public static readonly RejectionCode ReservationReleased = new("reservation-released", RejectionKind.Conflict);
+    public static readonly RejectionCode ReservationExpired = new("reservation-expired", RejectionKind.Conflict);
+    public static readonly RejectionCode UsageNotFound = new("usage-not-found", RejectionKind.NotFound);
+    public static readonly RejectionCode RefundExceedsConsumed = new("refund-exceeds-consumed", RejectionKind.Unprocessable);
+    public static readonly RejectionCode FeatureDisabled = new("feature-disabled", RejectionKind.Forbidden);
+    public static readonly RejectionCode AccountSuspended = new("account-suspended", RejectionKind.Forbidden);
+    public static readonly RejectionCode AccountFrozen = new("account-frozen", RejectionKind.Forbidden);
+    public static readonly RejectionCode AmountOverLimit = new("amount-over-limit", RejectionKind.Unprocessable);
+    public static readonly RejectionCode AccountStateConflict = new("account-state-conflict", RejectionKind.Conflict);
+
+    /// <summary>Every code the domain can refuse with (a test checks each is documented and answers its kind's status).</summary>
+    public static readonly IReadOnlyList<RejectionCode> All =
+    [
+        Validation, AccountNotFound, AccountExists, IdConflict, InsufficientCredits, BalanceLimitExceeded, GrantNotFound,
+        GrantAlreadyVoided, ReservationNotFound, ReservationCommitted, ReservationReleased, ReservationExpired, UsageNotFound,
+        RefundExceedsConsumed, FeatureDisabled, AccountSuspended, AccountFrozen, AmountOverLimit, AccountStateConflict,
+    ];
 }
 
 /// <summary>The outcome of one command: new events, a replay of an identical earlier request, or a rejection.</summary>

@@ -127,6 +127,22 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
     }
 
     [Fact]
+    public async Task A_key_revoked_on_one_node_stops_working_on_another_within_a_second()
+    {
+        // Keys are read at most once a second per process (ApiKeyCache); the second node shares the database and the clock.
+        var created = await CreateKey(["ledger:read"]);
+        await using var other = App.StartAnotherNode();
+        var elsewhere = other.ClientWith(created.GetProperty("secret").GetString());
+        (await elsewhere.Get("/v1/plans")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK); // read and cached there
+
+        (await App.Admin().Send(HttpMethod.Delete, $"/v1/admin/api-keys/{created.GetProperty("id").GetString()}")).EnsureSuccessStatusCode();
+        App.Clock.Advance(TimeSpan.FromMilliseconds(999));
+        (await elsewhere.Get("/v1/plans")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK); // still within the second
+        App.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        await (await elsewhere.Get("/v1/plans")).ShouldBeProblem(401, "unauthorized");
+    }
+
+    [Fact]
     public async Task Revoking_a_key_that_does_not_exist_answers_404()
     {
         var response = await App.Admin().Send(HttpMethod.Delete, "/v1/admin/api-keys/key_does_not_exist");

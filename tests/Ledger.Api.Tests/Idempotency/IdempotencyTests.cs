@@ -185,12 +185,16 @@ public sealed class IdempotencyTests(IdempotencyApp fixture) : IClassFixture<Ide
         (await Records(key)).ShouldBe(1);
         var record = (await App.Query("select data::text as d from ledger.mt_doc_idempotencyrecord where id like @p", ("p", "%:" + key)))
             .Single()["d"].ShouldBeOfType<string>();
-        var stored = JsonDocument.Parse(record).RootElement;
-        stored.GetProperty("status").GetInt32().ShouldBe(201);
-        stored.GetProperty("body").GetString().ShouldBe(await fixedBody.Content.ReadAsStringAsync(Ct));
+        // An account write stores its outcome (the receipt its answers are rendered from), in the write's transaction.
+        var receipt = JsonDocument.Parse(JsonDocument.Parse(record).RootElement.GetProperty("receipt").GetString()!).RootElement;
+        receipt.GetProperty("kind").GetString().ShouldBe("accepted");
+        var first = await fixedBody.Content.ReadAsStringAsync(Ct);
+        var usageId = JsonDocument.Parse(first).RootElement.GetProperty("usage").GetProperty("usageId").GetString();
+        receipt.GetProperty("subject").GetProperty("usage").GetString().ShouldBe(usageId);
 
         var replay = await Usage(writer, id, """{"amount":5}""", key);
         Replayed(replay).ShouldBeTrue();
+        (await replay.Content.ReadAsStringAsync(Ct)).ShouldBe(first);
         (await LedgerTotals.Of(App, id)).ShouldBe(before with
         {
             Version = before.Version + 1, Consumed = before.Consumed + 5, Available = before.Available - 5,
