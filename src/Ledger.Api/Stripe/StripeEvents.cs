@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using JasperFx.Events;
@@ -11,6 +10,8 @@ using Ledger.Domain.Stripe;
 using Marten;
 using Marten.Linq;
 using Marten.Patching;
+using Wolverine;
+using Wolverine.Marten;
 using Npgsql;
 
 namespace Ledger.Api.Stripe;
@@ -21,49 +22,27 @@ public sealed record StripeDelivery(StripeEventRecord Record, bool Duplicate);
 /// <summary>
 /// Applies verified Stripe events exactly once (docs/adr/0010-stripe-webhooks.md): the event's record is inserted
 /// in the same transaction as the ledger events it causes (through the <see cref="WritePipeline"/> and
-/// <see cref="WriteRequest.AlsoWrite"/>), so a second delivery, here or on another node, fails that insert and
-/// changes nothing. Events of one account are applied one at a time in this process; the newest state-like event
-/// wins; refunds and disputes that arrive before their purchase are parked and applied when it arrives.
+/// <see cref="WriteRequest.AlsoWrite"/>), so a second delivery, here or on another node, concurrent or later, fails
+/// that insert and changes nothing. The pipeline serializes each account's commands; the newest state-like event wins
+/// (a revision claim in the same transaction); refunds and disputes that arrive before their purchase are parked and
+/// applied by a durable <see cref="ReplayParkedStripeEvents"/> message: the purchase sends one in its transaction, and
+/// parking schedules one a little later, which closes the race of the two committing at once.
 /// </summary>
 public sealed partial class StripeEvents(
-    IDocumentStore store, WritePipeline pipeline, StripeEventMapper mapper, TimeProvider clock,
-    ILogger<StripeEvents> log)
+    IDocumentStore store, WritePipeline pipeline, StripeEventMapper mapper, StripeOptions options, TimeProvider clock,
+    IServiceScopeFactory scopes, ILogger<StripeEvents> log)
 {
     public const string Actor = "stripe";
     private const int MaxStateRaces = 5;
 
-    private readonly ConcurrentDictionary<string, Task<StripeDelivery>> _inFlight = new(StringComparer.Ordinal);
-    private readonly KeyedLocks _accounts = new();
-    private readonly SettledOutcomes _settled = new(capacity: 20_000);
-
     /// <summary>A delivery whose signature was verified.</summary>
     public async Task<StripeDelivery> Receive(StripeEventView e, string payload)
     {
-        if (_settled.Find(e.Id) is { } settled) return await Repeated(settled);
         var action = mapper.Map(e);
         var known = await Prefetch(e.Id, action);
-        if (known.Record is { } recorded) return await Repeated(_settled.Remember(recorded));
-
-        var mine = new TaskCompletionSource<StripeDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var running = _inFlight.GetOrAdd(e.Id, mine.Task);
-        if (running != mine.Task) return await Repeated((await running).Record);
-        try
-        {
-            var delivery = await Apply(e, payload, previous: null, by: Actor, action, known);
-            _settled.Remember(delivery.Record);
-            mine.SetResult(delivery);
-            return delivery.Duplicate ? await Repeated(delivery.Record) : delivery;
-        }
-        catch (Exception ex)
-        {
-            mine.SetException(ex);
-            _ = mine.Task.Exception; // observed: the waiters (if any) rethrow it
-            throw;
-        }
-        finally
-        {
-            _inFlight.TryRemove(new KeyValuePair<string, Task<StripeDelivery>>(e.Id, mine.Task));
-        }
+        if (known.Record is { } recorded) return await Repeated(recorded);
+        var delivery = await Apply(e, payload, previous: null, by: Actor, action, known);
+        return delivery.Duplicate ? await Repeated(delivery.Record) : delivery;
     }
 
     public enum ReplayError { None, NotFound, NotReplayable, Raced }
@@ -80,26 +59,24 @@ public sealed partial class StripeEvents(
         return delivery.Duplicate ? (delivery.Record, ReplayError.Raced) : (delivery.Record, ReplayError.None);
     }
 
-    /// <summary>Replays parked events waiting for <paramref name="milestone"/> that has now been reached, oldest Stripe event first.</summary>
+    /// <summary>
+    /// Replays the parked events waiting for <paramref name="milestone"/>, oldest Stripe event first, once it is reached
+    /// (a <see cref="ReplayParkedStripeEvents"/> arriving before its purchase finds nothing to do). A failure throws, and
+    /// Wolverine retries the message.
+    /// </summary>
     public async Task ReplayWaiters(string milestone)
     {
         List<StripeEventRecord> waiting;
         await using (var session = store.QuerySession())
         {
+            if (await session.LoadAsync<StripeMilestone>(milestone) is null) return;
             waiting = [.. await session.QueryAsync(new ParkedWaitingFor { Milestone = milestone })];
         }
         foreach (var record in waiting)
         {
-            try
-            {
-                var (after, _) = await Replay(record.Id, "system:stripe-out-of-order");
-                log.LogInformation("Parked Stripe event {EventId} ({Type}) replayed after {Milestone}: {Status}",
-                    record.Id, record.Type, milestone, after?.Status);
-            }
-            catch (Exception ex)
-            {
-                log.LogWarning(ex, "Replaying parked Stripe event {EventId} after {Milestone} failed; the sweep retries", record.Id, milestone);
-            }
+            var (after, _) = await Replay(record.Id, "system:stripe-out-of-order");
+            log.LogInformation("Parked Stripe event {EventId} ({Type}) replayed after {Milestone}: {Status}",
+                record.Id, record.Type, milestone, after?.Status);
         }
     }
 
@@ -136,15 +113,7 @@ public sealed partial class StripeEvents(
                 ? basis.Record(StripeEventStatus.Failed, target.Detail, null)
                 : basis.Record(StripeEventStatus.Parked, target.Detail, null, target.WaitingFor), basis, null);
 
-        StripeDelivery delivery;
-        using (await _accounts.Lock(target.AccountId))
-        {
-            delivery = await ApplyToAccount(basis, target, target.AccountId == action.AccountId ? known : null);
-        }
-        if (!delivery.Duplicate && action.Provides is { } milestone
-            && delivery.Record.Status is StripeEventStatus.Processed or StripeEventStatus.Duplicate)
-            await ReplayWaiters(milestone);
-        return delivery;
+        return await ApplyToAccount(basis, target, target.AccountId == action.AccountId ? known : null);
     }
 
     private async Task<StripeDelivery> ApplyToAccount(Attempt basis, Target target, Known? prefetched)
@@ -182,6 +151,7 @@ public sealed partial class StripeEvents(
                 AlsoWrite: (session, outcome, events) =>
                 {
                     written = Settle(basis, target, state, session, outcome, events);
+                    return FollowUps(written, action);
                 });
             try
             {
@@ -300,6 +270,12 @@ public sealed partial class StripeEvents(
         Write(session, record, basis);
         if (link?.LinkCustomer is { } customer && link.AccountId is { } accountId)
             session.Store(new StripeCustomerLink(customer, accountId, record.Id, basis.Now));
+        await using var scope = scopes.CreateAsyncScope();
+        var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+        outbox.Enroll(session);
+        foreach (var message in FollowUps(record, basis.Action))
+            if (message is Later later) await outbox.ScheduleAsync(later.Message, later.At);
+            else await outbox.PublishAsync(message);
         try
         {
             await session.SaveChangesAsync();
@@ -310,6 +286,20 @@ public sealed partial class StripeEvents(
             // Another delivery or replay of this event was recorded first.
             return new StripeDelivery(await Load(record.Id) ?? throw new InvalidOperationException("the winning record vanished", ex), Duplicate: true);
         }
+    }
+
+    /// <summary>
+    /// What a recorded event sends through the outbox with its record: a purchase applied replays the events parked
+    /// for it; an event parked for a purchase checks again a little later (the purchase may have committed meanwhile,
+    /// on another node), instead of a polling sweep.
+    /// </summary>
+    private IEnumerable<object> FollowUps(StripeEventRecord record, StripeAction action)
+    {
+        if (action.Provides is { } milestone && record.Status is StripeEventStatus.Processed or StripeEventStatus.Duplicate)
+            yield return new ReplayParkedStripeEvents(milestone);
+        // bounded: an event that keeps parking after its purchase arrived is left for an admin (it is listed as parked)
+        if (record is { Status: StripeEventStatus.Parked, WaitingFor: { } waiting, Attempts: <= 5 } && waiting.StartsWith("payment:", StringComparison.Ordinal))
+            yield return new Later(new ReplayParkedStripeEvents(waiting), clock.GetUtcNow() + options.ParkedRecheckDelay);
     }
 
     /// <summary>First delivery: insert the record (a second insert fails). Replay: insert this attempt's claim, then update the record.</summary>
@@ -442,42 +432,6 @@ public sealed partial class StripeEvents(
     }
 }
 
-/// <summary>One async lock per key (here: per account), dropped when nobody holds or waits for it.</summary>
-public sealed class KeyedLocks
-{
-    private readonly Dictionary<string, (SemaphoreSlim Gate, int Users)> _locks = new(StringComparer.Ordinal);
-
-    public async Task<IDisposable> Lock(string key)
-    {
-        SemaphoreSlim gate;
-        lock (_locks)
-        {
-            var entry = _locks.TryGetValue(key, out var e) ? e : (Gate: new SemaphoreSlim(1, 1), Users: 0);
-            _locks[key] = (entry.Gate, entry.Users + 1);
-            gate = entry.Gate;
-        }
-        await gate.WaitAsync();
-        return new Releaser(this, key, gate);
-    }
-
-    private sealed class Releaser(KeyedLocks owner, string key, SemaphoreSlim gate) : IDisposable
-    {
-        private int _done;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _done, 1) == 1) return;
-            gate.Release();
-            lock (owner._locks)
-            {
-                var entry = owner._locks[key];
-                if (entry.Users == 1) owner._locks.Remove(key);
-                else owner._locks[key] = (entry.Gate, entry.Users - 1);
-            }
-        }
-    }
-}
-
 /// <summary>
 /// Parked events waiting for a milestone, oldest Stripe event first. Compiled once (every purchase asks, and LINQ
 /// parsing per call showed in profiles of the webhook).
@@ -489,33 +443,4 @@ public sealed class ParkedWaitingFor : ICompiledListQuery<StripeEventRecord>
     public System.Linq.Expressions.Expression<Func<IMartenQueryable<StripeEventRecord>, IEnumerable<StripeEventRecord>>> QueryIs() =>
         q => q.Where(r => r.WaitingFor == Milestone && r.Status == StripeEventStatus.Parked)
             .OrderBy(r => r.StripeCreatedAt).ThenBy(r => r.ReceivedAt).Take(1000);
-}
-
-/// <summary>
-/// What became of Stripe events this process saw settled for good (processed, duplicate, ignored), without their
-/// payloads: a redelivery of one of them, half of Stripe's traffic, is answered without reading the database. Parked
-/// and failed events may still change (a replay), so they are never kept. Bounded: the oldest are forgotten first,
-/// and a forgotten event is simply read again.
-/// </summary>
-public sealed class SettledOutcomes(int capacity)
-{
-    private readonly ConcurrentDictionary<string, StripeEventRecord> _outcomes = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _order = new();
-
-    public StripeEventRecord? Find(string eventId) => _outcomes.GetValueOrDefault(eventId);
-
-    /// <summary>Keeps <paramref name="record"/>'s outcome if it is final; returns the record.</summary>
-    public StripeEventRecord Remember(StripeEventRecord record)
-    {
-        if (record.Status is not (StripeEventStatus.Processed or StripeEventStatus.Duplicate or StripeEventStatus.Ignored)) return record;
-        var outcome = new StripeEventRecord
-        {
-            Id = record.Id, Type = record.Type, Status = record.Status, Detail = record.Detail, AccountId = record.AccountId,
-            LedgerEvents = record.LedgerEvents,
-        };
-        if (!_outcomes.TryAdd(record.Id, outcome)) return record;
-        _order.Enqueue(record.Id);
-        while (_outcomes.Count > capacity && _order.TryDequeue(out var oldest)) _outcomes.TryRemove(oldest, out _);
-        return record;
-    }
 }

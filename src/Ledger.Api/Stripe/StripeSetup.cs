@@ -13,7 +13,8 @@ namespace Ledger.Api.Stripe;
 /// Stripe settings: <c>LEDGER_STRIPE_WEBHOOK_SECRET</c> (one secret, or several separated by commas while
 /// rotating), <c>LEDGER_STRIPE_API_KEY</c>, <c>LEDGER_STRIPE_API_BASE</c> (tests point it at a local stand-in),
 /// <c>LEDGER_STRIPE_METER_EVENT</c> (the meter's event name for overage, default <c>ledger_overage</c>) and
-/// <c>LEDGER_STRIPE_CANCELED_PLAN</c> (the plan a canceled subscription falls back to, default <c>free</c>).
+/// <c>LEDGER_STRIPE_CANCELED_PLAN</c> (the plan a canceled subscription falls back to, default <c>free</c>) and
+/// <c>LEDGER_STRIPE_RECHECK_SECONDS</c> (how long after parking an event for its purchase it looks again, default 10).
 /// </summary>
 public sealed record StripeOptions(
     IReadOnlyList<string> WebhookSecrets,
@@ -21,7 +22,7 @@ public sealed record StripeOptions(
     string ApiBase,
     string MeterEventName,
     string CanceledPlan,
-    TimeSpan WaiterSweepInterval)
+    TimeSpan ParkedRecheckDelay)
 {
     public const long ToleranceSeconds = 300;
 
@@ -36,7 +37,7 @@ public sealed record StripeOptions(
             (settings.StripeApiBase ?? StripeClient.DefaultApiBase).TrimEnd('/'),
             Read("LEDGER_STRIPE_METER_EVENT") ?? "ledger_overage",
             Read("LEDGER_STRIPE_CANCELED_PLAN") ?? "free",
-            TimeSpan.FromSeconds(int.TryParse(Read("LEDGER_STRIPE_SWEEP_SECONDS"), out var s) && s > 0 ? s : 10));
+            TimeSpan.FromSeconds(int.TryParse(Read("LEDGER_STRIPE_RECHECK_SECONDS"), out var s) && s is > 0 and <= 3600 ? s : 10));
     }
 }
 
@@ -49,7 +50,6 @@ public static class StripeSetup
         services.AddSingleton<StripeEventMapper>();
         services.AddSingleton<StripeEvents>();
         services.AddSingleton<IAccountOutboxSource, OverageMeter>();
-        services.AddHostedService<StripeWaiterSweep>();
         services.ConfigureMarten(options =>
         {
             options.Schema.For<StripeEventRecord>()

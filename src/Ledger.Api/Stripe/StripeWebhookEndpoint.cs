@@ -3,6 +3,7 @@ using Ledger.Api.Http;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Stripe;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Ledger.Api.Stripe;
@@ -24,7 +25,7 @@ public static class StripeWebhookEndpoint
     [ProducesResponseType<StripeWebhookReply>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, Problems.ContentType)]
-    public static async Task<IResult> Post(HttpContext http, StripeEvents events, StripeOptions options, TimeProvider clock, ILogger<StripeEvents> log)
+    public static async Task<IResult> Post(HttpContext http, IMessageBus bus, StripeOptions options, TimeProvider clock, ILogger<StripeEvents> log)
     {
         if (options.WebhookSecrets.Count == 0)
             return StripeProblems.Result(StripeProblems.NotConfigured, "LEDGER_STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.");
@@ -61,7 +62,7 @@ public static class StripeWebhookEndpoint
 
         try
         {
-            var delivery = await events.Receive(view, payload);
+            var delivery = await bus.InvokeAsync<StripeDelivery>(new ReceiveStripeEvent(view, payload), http.RequestAborted);
             var r = delivery.Record;
             return Results.Ok(new StripeWebhookReply(true, r.Id, r.Type, r.Status, delivery.Duplicate, r.Detail, r.AccountId, r.LedgerEvents));
         }

@@ -135,7 +135,7 @@ public sealed class WriteBatch(
                     foreach (var source in _outboxSources) messages.AddRange(source.MessagesFor(account.Id, outcome));
                     final = outcome.Known;
                 }
-                pending.Request.AlsoWrite?.Invoke(session, outcome, stamped);
+                if (pending.Request.AlsoWrite is { } alsoWrite) messages.AddRange(alsoWrite(session, outcome, stamped));
                 written[pending] = Result(session, pending.Request, outcome, now);
             }
             StoreChangedRecords(session, loaded, final);
@@ -149,7 +149,9 @@ public sealed class WriteBatch(
             foreach (var (accountId, events) in appended)
                 foreach (var at in AccountTimers.DueTimes(events))
                     await outbox.ScheduleAsync(new CatchUpAccount(accountId), at);
-            foreach (var message in messages) await outbox.PublishAsync(message);
+            foreach (var message in messages)
+                if (message is Later later) await outbox.ScheduleAsync(later.Message, later.At);
+                else await outbox.PublishAsync(message);
         }
         await session.SaveChangesAsync();
         return [.. batch.Select(p => written[p])];

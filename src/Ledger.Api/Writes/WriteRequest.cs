@@ -17,10 +17,14 @@ public sealed record EventContext(string Actor, string? CorrelationId, string? C
 
 /// <summary>
 /// Writes documents in the same transaction as a request's events, given its outcome (accepted, replayed or rejected)
-/// and its stamped events (empty unless accepted): e.g. the Stripe event record that makes a webhook exactly-once.
-/// It runs again if the batch is retried, so it only adds to the session.
+/// and its stamped events (empty unless accepted), e.g. the Stripe event record that makes a webhook exactly-once, and
+/// returns messages to send through the durable outbox in that transaction. It runs again if the batch is retried, so
+/// it only adds to the session.
 /// </summary>
-public delegate void AlsoWrite(IDocumentSession session, Outcome outcome, IReadOnlyList<IEvent> events);
+public delegate IEnumerable<object> AlsoWrite(IDocumentSession session, Outcome outcome, IReadOnlyList<IEvent> events);
+
+/// <summary>A message for the outbox to send at <see cref="At"/> instead of at once (a durable timer).</summary>
+public sealed record Later(object Message, DateTimeOffset At);
 
 /// <summary>One command for one account, who asked, and what else its transaction must hold.</summary>
 public sealed record WriteRequest(

@@ -40,6 +40,7 @@ public static class StripeKit
         ["LEDGER_STRIPE_WEBHOOK_SECRET"] = StripeAppFixture.Secret,
         ["LEDGER_STRIPE_API_KEY"] = "sk_test_ledger_standin",
         ["LEDGER_STRIPE_API_BASE"] = apiBase ?? "http://127.0.0.1:9",
+        ["LEDGER_STRIPE_RECHECK_SECONDS"] = "1",
     };
 
     /// <summary>The clock's now in Unix seconds (what Stripe puts in <c>t=</c> and <c>created</c>).</summary>

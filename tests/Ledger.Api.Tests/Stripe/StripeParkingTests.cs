@@ -80,7 +80,10 @@ public sealed class StripeParkingTests(StripeAppFixture fixture) : IClassFixture
 
         await App.DeliverAsync(Purchase(account, "pack_2000", pi, t)).Applied("processed");
 
-        // Applied in Stripe's order: opened (freeze), refunded (unfreeze, void), lost (already void).
+        // The purchase sent a durable replay of its waiters with its own transaction; they are applied right after,
+        // in Stripe's order: opened (freeze), refunded (unfreeze, void), lost (already void).
+        await Eventually.Until(async () => await App.RecordAsync(disputeLost.Id) is { Status: not "parked" } done ? done : null,
+            TimeSpan.FromSeconds(30), () => "the parked events were not replayed after their purchase");
         Assert.Equal("processed", (await App.RecordAsync(disputeOpened.Id))!.Status);
         Assert.Equal("processed", (await App.RecordAsync(refund.Id))!.Status);
         Assert.Equal("duplicate", (await App.RecordAsync(disputeLost.Id))!.Status);
@@ -91,7 +94,7 @@ public sealed class StripeParkingTests(StripeAppFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task The_sweep_replays_a_parked_event_whose_purchase_arrived_meanwhile()
+    public async Task A_parked_event_is_replayed_by_its_durable_recheck_when_its_purchase_arrived_meanwhile()
     {
         var account = Raw.NewAccountId("sweep");
         await App.OpenAccountAsync(account);
@@ -110,9 +113,13 @@ public sealed class StripeParkingTests(StripeAppFixture fixture) : IClassFixture
         }
         Assert.Equal("parked", (await App.RecordAsync(refund.Id))!.Status);
 
-        var sweep = App.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<StripeWaiterSweep>().Single();
-        Assert.True(await sweep.SweepOnce(Ct) >= 1);
-        Assert.Equal("processed", (await App.RecordAsync(refund.Id))!.Status);
+        // Parking scheduled a durable recheck (LEDGER_STRIPE_RECHECK_SECONDS, 1 s here): it finds the purchase and replays.
+        await Eventually.Until(async () =>
+        {
+            CreditsKit.KeepInStepWithRealTime(App);
+            var record = await App.RecordAsync(refund.Id);
+            return record!.Status == "processed" ? record : null;
+        }, TimeSpan.FromSeconds(30), () => "the parked refund was not replayed by its recheck");
         Assert.Equal(500, (await LedgerTotals.Of(App, account)).Voided);
     }
 
