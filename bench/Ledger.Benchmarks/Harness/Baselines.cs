@@ -13,6 +13,9 @@ public enum BaselineKind
 
     /// <summary>The hand-written SQL ledger: a conditional debit plus an entry row, in one transaction.</summary>
     SqlLedger,
+
+    /// <summary><c>pgbench -b select-only</c>: one primary-key read per operation, the read ceiling.</summary>
+    SelectOnly,
 }
 
 /// <summary>A baseline a scenario is compared with: same server, same client count, measured in the same run.</summary>
@@ -20,12 +23,14 @@ public sealed record BaselineSpec(BaselineKind Kind, int Clients, int Accounts =
 {
     public static BaselineSpec SimpleUpdate(int clients) => new(BaselineKind.SimpleUpdate, clients);
     public static BaselineSpec SqlLedger(int clients, int accounts = 100_000) => new(BaselineKind.SqlLedger, clients, accounts);
+    public static BaselineSpec SelectOnly(int clients) => new(BaselineKind.SelectOnly, clients);
 
     public string Key => $"{Kind}/{Clients}c/{Accounts}a";
 
     public string Label => Kind switch
     {
         BaselineKind.SimpleUpdate => $"pgbench simple-update, {Clients} clients",
+        BaselineKind.SelectOnly => $"pgbench select-only, {Clients} clients",
         _ => $"SQL ledger, {Clients} clients, {(Accounts == 1 ? "one hot account" : $"{Accounts:N0} accounts")}",
     };
 }
@@ -63,13 +68,13 @@ public sealed partial class Pgbench(string executable, string connectionString, 
         var common = $"-n -M prepared -c {spec.Clients} -j {threads} -T {(int)duration.TotalSeconds}";
         switch (spec.Kind)
         {
-            case BaselineKind.SimpleUpdate:
+            case BaselineKind.SimpleUpdate or BaselineKind.SelectOnly:
                 if (!_pgbenchTablesReady)
                 {
                     await Pg($"-i -q -s {PgbenchScale}", ct);
                     _pgbenchTablesReady = true;
                 }
-                return await Measured(spec, $"-b simple-update {common}", ct);
+                return await Measured(spec, $"-b {(spec.Kind == BaselineKind.SimpleUpdate ? "simple-update" : "select-only")} {common}", ct);
             default:
                 if (_sqlLedgerAccounts != spec.Accounts) await CreateSqlLedger(spec.Accounts, ct);
                 var script = Path.Combine(Path.GetTempPath(), $"ledger-sql-ledger-{Environment.ProcessId}.sql");
@@ -128,8 +133,12 @@ public sealed partial class Pgbench(string executable, string connectionString, 
     private async Task<BaselineResult> Measured(BaselineSpec spec, string arguments, CancellationToken ct)
     {
         var postmaster = _postmaster!;
+        var children = postmaster.ChildCount();
         var cpu = CpuMeter.Start((postmaster, "PostgreSQL", true), (LinuxProcess.Self, "pgbench", true));
         var run = await Pg(arguments, ct);
+        // pgbench's backends exit after it does: their CPU time reaches the postmaster's (cutime) only once it has
+        // reaped them, a few milliseconds later. Stopping before would lose most of PostgreSQL's share.
+        for (var waited = 0; postmaster.ChildCount() > children && waited < 3000; waited += 20) await Task.Delay(20, ct);
         return Parse(spec, run, cpu.Stop());
     }
 

@@ -8,15 +8,25 @@ namespace Ledger.Benchmarks.Harness;
 public sealed record PlanInfo(string Id, long Allowance, long TrialGrant);
 public sealed record CreditPackInfo(string Id, long Credits, long PriceMinor, string Currency);
 public sealed record PlansInfo(IReadOnlyList<PlanInfo> Plans, IReadOnlyList<CreditPackInfo> CreditPacks);
-public sealed record BalanceInfo(long Available);
 
-/// <summary>The service's HTTP API as the benchmarks use it, with the bootstrap admin key.</summary>
+/// <summary>The lifetime sums of an account's balance, as <c>GET /v1/accounts/{id}/balance</c> answers them.</summary>
+public sealed record BalanceInfo(
+    long Available, long Granted = 0, long Consumed = 0, long Expired = 0, long Voided = 0, long Refunded = 0,
+    long Reserved = 0, long Frozen = 0, long Overage = 0, long Version = 0);
+
+/// <summary>
+/// The service's HTTP API as the benchmarks use it: with the bootstrap admin key, or (<see cref="WithKey"/>) with an
+/// API key the scenario created, as a SaaS backend would call it. The load methods return the HTTP status only (the
+/// answer is read to its end, as a client would), and keep the first 5xx answer's body as evidence.
+/// </summary>
 public sealed class LedgerClient : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly MediaTypeHeaderValue JsonUtf8 = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
     private readonly HttpClient _http;
-    private readonly AuthenticationHeaderValue _admin;
+    private readonly AuthenticationHeaderValue _auth;
+    private readonly bool _ownsHttp;
+    private readonly ServerErrors _serverErrors;
 
     public LedgerClient(Uri baseAddress, string adminKey, int maxConnections)
     {
@@ -31,22 +41,61 @@ public sealed class LedgerClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
         };
         _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        _admin = new AuthenticationHeaderValue("Bearer", adminKey);
+        _auth = new AuthenticationHeaderValue("Bearer", adminKey);
+        _ownsHttp = true;
+        _serverErrors = new ServerErrors();
     }
+
+    private LedgerClient(LedgerClient shared, string key)
+    {
+        _http = shared._http;
+        _auth = new AuthenticationHeaderValue("Bearer", key);
+        _ownsHttp = false;
+        _serverErrors = shared._serverErrors;
+    }
+
+    /// <summary>The same connections, authenticated with another API key.</summary>
+    public LedgerClient WithKey(string key) => new(this, key);
+
+    /// <summary>The first answer with a 5xx status any load method received: "METHOD path: status body".</summary>
+    public string? FirstServerError => _serverErrors.First;
 
     public async Task<PlansInfo> Plans(CancellationToken ct) =>
         await Send<PlansInfo>(HttpMethod.Get, "/v1/plans", null, ct);
 
     /// <summary>Opens an account; returns the status (201 created, 200 already open with the same body).</summary>
-    public async Task<int> OpenAccount(string accountId, string plan, CancellationToken ct)
-    {
-        using var request = Request(HttpMethod.Post, "/v1/accounts", new { accountId, plan });
-        using var response = await _http.SendAsync(request, ct);
-        return (int)response.StatusCode;
-    }
+    public Task<int> OpenAccount(string accountId, string plan, CancellationToken ct) =>
+        Status(HttpMethod.Post, "/v1/accounts", new { accountId, plan }, ct);
 
     public async Task<BalanceInfo> Balance(string accountId, CancellationToken ct) =>
-        await Send<BalanceInfo>(HttpMethod.Get, $"/v1/accounts/{Uri.EscapeDataString(accountId)}/balance", null, ct);
+        await Send<BalanceInfo>(HttpMethod.Get, $"{AccountPath(accountId)}/balance", null, ct);
+
+    /// <summary>Creates an API key (admin); returns its secret.</summary>
+    public async Task<string> CreateApiKey(string name, IReadOnlyList<string> scopes, CancellationToken ct)
+    {
+        var created = await Send<JsonElement>(HttpMethod.Post, "/v1/admin/api-keys", new { name, scopes }, ct);
+        return created.GetProperty("secret").GetString() ?? throw new InvalidOperationException("POST /v1/admin/api-keys: no secret");
+    }
+
+    /// <summary>Grants a block of credits (admin).</summary>
+    public Task<int> Grant(string accountId, long amount, string source, string reason, CancellationToken ct) =>
+        Status(HttpMethod.Post, $"{AccountPath(accountId)}/grants", new { amount, source, reason }, ct);
+
+    public Task<int> Reserve(string accountId, string reservationId, long amount, string? feature, CancellationToken ct) =>
+        Status(HttpMethod.Post, $"{AccountPath(accountId)}/reservations", new { reservationId, amount, feature }, ct);
+
+    public Task<int> Commit(string accountId, string reservationId, long amount, CancellationToken ct) =>
+        Status(HttpMethod.Post, $"{AccountPath(accountId)}/reservations/{Uri.EscapeDataString(reservationId)}/commit", new { amount }, ct);
+
+    public Task<int> Release(string accountId, string reservationId, string reason, CancellationToken ct) =>
+        Status(HttpMethod.Post, $"{AccountPath(accountId)}/reservations/{Uri.EscapeDataString(reservationId)}/release", new { reason }, ct);
+
+    public Task<int> Usage(string accountId, string usageId, long amount, string? feature, CancellationToken ct) =>
+        Status(HttpMethod.Post, $"{AccountPath(accountId)}/usage", new { usageId, amount, feature }, ct);
+
+    /// <summary>A GET with this client's key (<paramref name="anonymous"/>: without any), answer read to its end.</summary>
+    public Task<int> Get(string path, CancellationToken ct, bool anonymous = false) =>
+        Status(HttpMethod.Get, path, null, ct, anonymous);
 
     /// <summary>Posts raw bytes exactly as given (a webhook's signature covers them); reads the whole answer.</summary>
     public async Task<int> PostRaw(string path, byte[] body, IEnumerable<(string Name, string Value)> headers, CancellationToken ct)
@@ -55,13 +104,30 @@ public sealed class LedgerClient : IDisposable
         request.Content.Headers.ContentType = JsonUtf8;
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        return (int)response.StatusCode;
+        return await Checked(request, response, ct);
     }
 
-    private HttpRequestMessage Request(HttpMethod method, string path, object? body)
+    public static string AccountPath(string accountId) => $"/v1/accounts/{Uri.EscapeDataString(accountId)}";
+
+    private async Task<int> Status(HttpMethod method, string path, object? body, CancellationToken ct, bool anonymous = false)
+    {
+        using var request = Request(method, path, body, anonymous);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        return await Checked(request, response, ct);
+    }
+
+    private async Task<int> Checked(HttpRequestMessage request, HttpResponseMessage response, CancellationToken ct)
+    {
+        var status = (int)response.StatusCode;
+        if (status >= 500 && _serverErrors.First is null)
+            _serverErrors.Keep($"{request.Method} {request.RequestUri}: {status} {await response.Content.ReadAsStringAsync(ct)}");
+        return status;
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string path, object? body, bool anonymous = false)
     {
         var request = new HttpRequestMessage(method, path);
-        request.Headers.Authorization = _admin;
+        if (!anonymous) request.Headers.Authorization = _auth;
         if (body is not null) request.Content = JsonContent.Create(body, options: Json);
         return request;
     }
@@ -75,5 +141,15 @@ public sealed class LedgerClient : IDisposable
         return await response.Content.ReadFromJsonAsync<T>(Json, ct) ?? throw new InvalidOperationException($"{method} {path}: empty body");
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsHttp) _http.Dispose();
+    }
+
+    private sealed class ServerErrors
+    {
+        private string? _first;
+        public string? First => Volatile.Read(ref _first);
+        public void Keep(string error) => Interlocked.CompareExchange(ref _first, error.Length > 2000 ? error[..2000] + "..." : error, null);
+    }
 }

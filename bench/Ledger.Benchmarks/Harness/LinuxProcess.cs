@@ -56,6 +56,9 @@ public sealed class LinuxProcess(int pid)
     /// <summary>kthreadd, the parent of every kernel thread.</summary>
     public const int KernelThreadsPid = 2;
 
+    /// <summary>How many child processes it has now (e.g. the postmaster's backends and auxiliary processes).</summary>
+    public int ChildCount() => Children().Count();
+
     private IEnumerable<string[]> Children() =>
         All().Where(p => p.Fields[1] == Pid.ToString(CultureInfo.InvariantCulture)).Select(p => p.Fields);
 
@@ -153,8 +156,97 @@ public sealed record CpuShares(double Machine, IReadOnlyList<(string Name, doubl
 
     public double Other => Sources.Single(s => s.Name == "other processes").Share;
 
-    public bool Disturbed => Other > BusyMachine;
+    public bool Disturbed => Other + Unattributed > BusyMachine;
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"busy {Machine:P0} of {Environment.ProcessorCount} cores: {string.Join(", ", Sources.Select(s => $"{s.Name} {s.Share:P0}"))}");
+    /// <summary>Busy time no process accounted for (processes that started and ended inside the phase, unreaped children).</summary>
+    public double Unattributed => Math.Max(0, Machine - Sources.Sum(s => s.Share));
+
+    public override string ToString()
+    {
+        var unattributed = Unattributed >= 0.05 ? string.Create(CultureInfo.InvariantCulture, $", unattributed {Unattributed:P0}") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"busy {Machine:P0} of {Environment.ProcessorCount} cores: {string.Join(", ", Sources.Select(s => $"{s.Name} {s.Share:P0}"))}{unattributed}");
+    }
+}
+
+/// <summary>
+/// The resident set size of a process, sampled on a fixed interval (VmRSS from /proc/&lt;pid&gt;/status) for as long
+/// as it runs; a phase asks for the samples taken since its <see cref="Mark"/>.
+/// </summary>
+public sealed class RssSampler : IAsyncDisposable
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly LinuxProcess _process;
+    private readonly List<(long Timestamp, double Mib)> _samples = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    private RssSampler(LinuxProcess process, TimeSpan interval)
+    {
+        _process = process;
+        Interval = interval;
+        Sample();
+        _loop = Loop(interval);
+    }
+
+    public TimeSpan Interval { get; }
+
+    public static RssSampler Start(LinuxProcess process, TimeSpan? interval = null) => new(process, interval ?? DefaultInterval);
+
+    /// <summary>Now, to ask later for the samples taken since.</summary>
+    public static long Mark() => System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>The samples taken since <paramref name="mark"/> (and one taken now).</summary>
+    public RssSummary Since(long mark)
+    {
+        Sample();
+        lock (_samples)
+        {
+            var window = _samples.Where(s => s.Timestamp >= mark).Select(s => s.Mib).ToList();
+            return window.Count == 0 ? new RssSummary(double.NaN, double.NaN, 0, Interval) : new RssSummary(window.Max(), window.Average(), window.Count, Interval);
+        }
+    }
+
+    private async Task Loop(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token)) Sample();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Sample()
+    {
+        double mib;
+        try
+        {
+            mib = _process.RssMib();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            return; // the process is gone
+        }
+        lock (_samples) _samples.Add((System.Diagnostics.Stopwatch.GetTimestamp(), mib));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+}
+
+/// <summary>The highest and mean resident set size over a window of samples, in MiB as /proc reports them.</summary>
+public sealed record RssSummary(double MaxMib, double MeanMib, int Samples, TimeSpan Interval)
+{
+    public double MaxMegabytes => Format.Megabytes(MaxMib);
+
+    public override string ToString() => Samples == 0 ? "no samples"
+        : $"max {Format.Megabytes(MaxMib):N0} MB, mean {Format.Megabytes(MeanMib):N0} MB ({Samples} samples, every {Interval.TotalMilliseconds:N0} ms)";
 }

@@ -44,6 +44,17 @@ public sealed class Options
     /// <summary>Concurrent clients (<c>--clients</c>): the load generator's and the pgbench baselines', so they compare.</summary>
     public int Clients => Int("clients", 32);
 
+    /// <summary>How long each maximum-rate phase runs (<c>--seconds</c>).</summary>
+    public TimeSpan MaxRateDuration => Seconds("seconds", 15);
+
+    /// <summary>How long each latency phase (half the maximum rate, open loop) runs (<c>--latency-seconds</c>).</summary>
+    public TimeSpan LatencyDuration => Seconds("latency-seconds", 15);
+
+    /// <summary>Load before the measured phases, not counted (<c>--warmup-seconds</c>).</summary>
+    public TimeSpan WarmupDuration => Seconds("warmup-seconds", 3);
+
+    public TimeSpan Seconds(string name, int fallback) => TimeSpan.FromSeconds(Int(name, fallback));
+
     public int Int(string name, int fallback) =>
         !_values.TryGetValue(name, out var raw) ? fallback
         : int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value

@@ -40,7 +40,7 @@ public sealed class ScenarioReport(string scenario)
                 continue;
             }
             Figure($"baseline: {spec.Label}", $"{Format.Rate(b.Tps)} tps, average latency {Format.Ms(b.LatencyAverageMs)}"
-                + (b.FailedTransactions > 0 ? $", {b.FailedTransactions} failed transactions" : ""));
+                + (b.FailedTransactions > 0 ? $", {b.FailedTransactions} failed transactions" : "") + $"; CPU {b.Cpu}");
             if (b.Disturbed) Note($"While measuring the baseline '{spec.Label}', {b.Cpu}: it reads low; rerun when the machine is idle.");
         }
     }
@@ -65,7 +65,54 @@ public sealed class ScenarioReport(string scenario)
     {
         Figure($"CPU {phase}", shares.ToString());
         if (shares.Disturbed)
-            Note($"Other processes used {shares.Other:P0} of the machine {phase}: the figures are lower than on a quiet machine; rerun when it is idle.");
+            Note($"Other processes used {shares.Other + shares.Unattributed:P0} of the machine {phase}: the figures are lower than on a quiet machine; rerun when it is idle.");
+    }
+
+    /// <summary>
+    /// A phase's rows: the rate, the latency of the whole operation (from its due time when paced) and of each of its
+    /// steps, the answers by status, where the CPU went, the service's RSS.
+    /// </summary>
+    public void Phase(PhaseResult phase)
+    {
+        var name = phase.Name;
+        if (phase.Paced is { } paced)
+        {
+            Figure($"{name}: {phase.Unit}/s offered / succeeded", $"{Format.Rate(paced.TargetRate)} / {Format.Rate(phase.Rate)}" +
+                $" ({Format.Count(phase.Load.Count)} in {phase.Load.Elapsed.TotalSeconds:N1} s, at most {phase.Clients} in flight)");
+            Figure($"{name}: {phase.Unit} latency from its due time p50 / p90 / p99 / max", phase.Load.Percentiles());
+            Figure($"{name}: start lag (load generator) p50 / p99", $"{Format.Ms(paced.LagMs(50))} / {Format.Ms(paced.LagMs(99))}");
+        }
+        else
+        {
+            Figure($"{name}: {phase.Unit}/s", $"{Format.Rate(phase.Rate)} ({Format.Count(phase.Load.Succeeded)} in {phase.Load.Elapsed.TotalSeconds:N1} s, " +
+                $"{phase.Clients} clients)");
+            Figure($"{name}: {phase.Unit} latency p50 / p90 / p99 / max", phase.Load.Percentiles());
+        }
+        if (phase.Steps.Count > 1)
+            foreach (var (step, stats) in phase.Steps)
+                Figure($"{name}: {step} latency p50 / p90 / p99 / max", stats.Percentiles());
+        Figure($"{name}: answers", phase.Answers());
+        Cpu(name, phase.Cpu);
+        if (phase.Rate > 0)
+            Figure($"{name}: CPU time per operation", string.Join(", ", phase.Cpu.Sources
+                .Where(s => s.Name is not ("kernel" or "other processes"))
+                .Select(s => $"{s.Name} {Format.Ms(s.Share * Environment.ProcessorCount * 1000 / phase.Rate)}")));
+        Figure($"{name}: service RSS", phase.Rss.ToString());
+    }
+
+    /// <summary>
+    /// DESIGN.md: zero 5xx. Any 5xx answer, or a request that got no answer at all, in any phase is a FAIL; other
+    /// non-2xx answers are a MISS where none were expected (<paramref name="expected"/> says which are).
+    /// </summary>
+    public void Answers(IEnumerable<PhaseResult> phases, LedgerClient api, Func<int, bool>? expected = null)
+    {
+        var requests = phases.SelectMany(p => p.Requests).ToList();
+        var failures = requests.Sum(r => r.CountWhere(LoadStats.IsServerFailure));
+        Check("5xx answers or no answer (every phase)", Format.Count(failures), "0", failures == 0);
+        if (api.FirstServerError is { } error) Note($"first 5xx answer: {error}");
+        if (requests.Select(r => r.FirstError).FirstOrDefault(e => e is not null) is { } transport) Note($"first request without an answer: {transport}");
+        var other = requests.Sum(r => r.CountWhere(s => !LoadStats.IsSuccess(s) && !LoadStats.IsServerFailure(s) && !(expected?.Invoke(s) ?? false)));
+        Target("unexpected 4xx answers (every phase)", Format.Count(other), "0", other == 0);
     }
 
     public void Note(string note) => _notes.Add(note);
@@ -92,4 +139,7 @@ public static class Format
     public static string Ms(double ms) => ms.ToString(ms < 10 ? "N2" : "N1", CultureInfo.InvariantCulture) + " ms";
     public static string Ratio(double ratio) => ratio.ToString("0.00", CultureInfo.InvariantCulture) + " x";
     public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>DESIGN.md's memory target is in MB; /proc reports KiB (so MiB here).</summary>
+    public static double Megabytes(double mebibytes) => mebibytes * 1024 * 1024 / 1e6;
 }

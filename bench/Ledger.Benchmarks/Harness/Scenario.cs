@@ -12,6 +12,9 @@ public abstract class Scenario
 {
     public abstract string Name { get; }
     public abstract string Summary { get; }
+
+    /// <summary>The most concurrent clients any of its phases uses (the HTTP connection pool is sized for it).</summary>
+    public abstract int Clients { get; }
     public abstract IReadOnlyList<BaselineSpec> Baselines { get; }
     public abstract Task Run(BenchContext context, ScenarioReport report, CancellationToken ct);
 }
@@ -24,7 +27,8 @@ public sealed record BenchContext(
     string WebhookSecret,
     IReadOnlyDictionary<string, BaselineResult> Baselines,
     LinuxProcess Service,
-    LinuxProcess Postmaster)
+    LinuxProcess Postmaster,
+    RssSampler Rss)
 {
     /// <summary>Starts measuring where the CPU goes: the service, PostgreSQL (all its backends), this load generator.</summary>
     public CpuMeter MeasureCpu() => CpuMeter.Start(

@@ -28,6 +28,8 @@ public sealed class WebhooksScenario(Options options) : Scenario
 
     public override string Name => "webhooks";
 
+    public override int Clients => _clients;
+
     public override string Summary =>
         "Stripe webhook ingestion: checkout.session.completed events, each delivered twice (half the deliveries are duplicates)";
 
