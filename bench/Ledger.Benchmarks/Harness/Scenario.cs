@@ -50,6 +50,9 @@ public static class ScenarioCatalog
     public static readonly IReadOnlyDictionary<string, Func<Options, Scenario>> All =
         new Dictionary<string, Func<Options, Scenario>>(StringComparer.Ordinal)
         {
+            ["distinct"] = options => new DistinctScenario(options),
+            ["hot"] = options => new HotScenario(options),
+            ["balance"] = options => new BalanceScenario(options),
             ["webhooks"] = options => new WebhooksScenario(options),
         };
 
