@@ -25,6 +25,7 @@ public sealed class WebhooksScenario(Options options) : Scenario
     private readonly int _warmupEvents = options.Int("webhooks-warmup-events", 200);
     private readonly int _clients = options.Clients;
     private readonly int _seed = options.Int("seed", 20261123);
+    private readonly TimeSpan _latency = options.LatencyDuration;
 
     public override string Name => "webhooks";
 
@@ -72,6 +73,13 @@ public sealed class WebhooksScenario(Options options) : Scenario
         var load = await LoadGenerator.Run(deliveries, _clients, Deliver, ct);
         var cpuShares = cpu.Stop();
 
+        // Latency at half the rate just measured, open loop: more events, each delivered twice, on a fixed schedule.
+        var half = Math.Max(1, load.PerSecond / 2);
+        var paced = Enumerable.Range(0, Math.Max(1, Phase.CountFor(half, _latency) / DeliveriesPerEvent)).Select(_ => NewPurchase()).ToList();
+        var pacedDeliveries = Deliveries(paced, random);
+        var atHalf = await Phase.AtRate(context, "deliveries at half the max rate", "deliveries", half, pacedDeliveries.Count, _clients,
+            (i, steps, t) => steps.Time("delivery", u => Deliver(pacedDeliveries[(int)i], u), t), ct);
+
         var paidCount = measured.Count(p => p.Paid);
         report.Figure("setup", $"{_accounts} accounts ({Plan}), {measured.Count} unique events ({paidCount} paid, {measured.Count - paidCount} unpaid), " +
             $"each delivered {DeliveriesPerEvent}x shuffled = {deliveries.Count} deliveries, {_clients} clients, " +
@@ -87,8 +95,12 @@ public sealed class WebhooksScenario(Options options) : Scenario
         report.Target("non-200 answers", notOk == 0 ? "0" : $"{notOk} ({load.StatusSummary()})", "0", notOk == 0);
         if (load.FirstError is { } error) report.Note($"first transport error: {error}");
         report.Cpu("while measuring", cpuShares);
+        report.Figure($"delivery latency p99 at half the max rate ({Format.Rate(half)} deliveries/s)", Format.Ms(atHalf.Step("delivery").PercentileMs(99)));
+        report.Phase(atHalf);
+        var pacedNotOk = atHalf.Load.CountWhere(s => s != 200);
+        report.Target("non-200 answers at half the max rate", pacedNotOk == 0 ? "0" : $"{pacedNotOk} ({atHalf.Load.StatusSummary()})", "0", pacedNotOk == 0);
 
-        await Verify(context, report, plan, accountIds, [.. warmup, .. measured], ct);
+        await Verify(context, report, plan, accountIds, [.. warmup, .. measured, .. paced], ct);
     }
 
     /// <summary>Every purchase twice, shuffled: duplicates arrive sometimes far apart, sometimes concurrently.</summary>
