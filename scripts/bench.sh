@@ -3,7 +3,8 @@
 # on this machine, with the service, PostgreSQL and the load generator sharing it. Not tests: a missed target
 # prints MISS; only a broken correctness check (e.g. exactly-once) fails the run.
 #
-#   scripts/bench.sh [scenario...]      default: every scenario (bench/Ledger.Benchmarks: `list`)
+#   scripts/bench.sh [scenario...]      default: every scenario (bench/Ledger.Benchmarks: `list`):
+#                                       distinct, hot, balance, webhooks
 #
 # For each scenario: pgbench baselines on a scratch database (before the service starts, so nothing else
 # competes), a fresh database, the service started in Release from its built dll, the scenario, the results
@@ -11,7 +12,9 @@
 # .ledger/bench/<run>/<scenario>.service.log.
 #
 # Environment:
-#   BENCH_ARGS               extra harness options, e.g. "--clients 64 --webhooks-events 10000 --baseline-seconds 30"
+#   BENCH_ARGS               extra harness options, e.g. "--clients 64 --webhooks-events 10000 --baseline-seconds 30";
+#                            phase lengths: --seconds (max rate, 15), --latency-seconds (half rate, 15),
+#                            --warmup-seconds (3), --baseline-seconds (15); sizes: docs/benchmarks.md
 #   LEDGER_BENCH_PORT        the service's port (default: the first free one from 5180)
 #   LEDGER_BENCH_KEEP_DB=1   keep the scenario databases after the run (to look at them)
 # The service inherits the rest of the environment, e.g. DOTNET_gcServer=0 to measure a variation.
