@@ -115,12 +115,18 @@ for scenario in "${scenarios[@]}"; do
     admin_key="lk_live_bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     webhook_secret="whsec_bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     service_log="$RUN_DIR/$scenario.service.log"
-    LEDGER_DATABASE=$(database_url "$db") \
-        LEDGER_BOOTSTRAP_ADMIN_KEY="$admin_key" \
-        LEDGER_STRIPE_WEBHOOK_SECRET="$webhook_secret" \
-        LEDGER_RATE_LIMITS=off \
-        ASPNETCORE_URLS="$service_url" \
-        dotnet "$SERVICE_DLL" >"$service_log" 2>&1 &
+    # From its own directory, as a deployed service runs: the content root is the working directory, so started
+    # from here the service would not find its appsettings.json (its log levels) and would log every request.
+    database=$(database_url "$db")
+    (
+        cd "$(dirname "$SERVICE_DLL")"
+        LEDGER_DATABASE="$database" \
+            LEDGER_BOOTSTRAP_ADMIN_KEY="$admin_key" \
+            LEDGER_STRIPE_WEBHOOK_SECRET="$webhook_secret" \
+            LEDGER_RATE_LIMITS=off \
+            ASPNETCORE_URLS="$service_url" \
+            exec dotnet "$SERVICE_DLL"
+    ) >"$service_log" 2>&1 &
     SERVICE_PID=$!
     ready=""
     for _ in $(seq 1 600); do
