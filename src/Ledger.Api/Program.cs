@@ -53,6 +53,9 @@ builder.Services.AddHostedService<BootstrapAdminKey>();
 builder.Services.AddLedgerValidators();
 builder.Services.AddLedgerGuards();
 builder.Services.AddLedgerStripe(builder.Configuration, settings);
+builder.Services.AddSingleton(Ledger.Api.Webhooks.OperatorWebhookOptions.From(settings));
+builder.Services.AddSingleton<Ledger.Api.Webhooks.JsonSerializerOptionsProvider>();
+builder.Services.AddSingleton<IAccountOutboxSource, Ledger.Api.Webhooks.OperatorWebhooks>();
 
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
@@ -68,6 +71,7 @@ builder.Services.AddMarten(sp =>
         options.Events.TimeProvider = sp.GetRequiredService<TimeProvider>();
         options.Schema.For<ApiKey>().Index(k => k.SecretHash, i => i.IsUnique = true);
         options.Schema.For<Ledger.Api.Idempotency.IdempotencyRecord>();
+        options.Schema.For<Ledger.Api.Webhooks.WebhookDelivery>().Index(d => d.Status).Index(d => d.Type).Index(d => d.AccountId);
         return options;
     })
     .UseLightweightSessions()

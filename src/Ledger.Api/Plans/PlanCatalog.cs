@@ -10,10 +10,13 @@ public sealed record OveragePolicy(string Mode, long? UnitAmountMinor = null, lo
 
 public sealed record Velocity(long CreditsPerHour, bool Freeze);
 
+/// <summary>Operator alerts: balance.low below <see cref="LowBalance"/> credits, quota.warning at <see cref="QuotaWarningPercent"/> of the allowance.</summary>
+public sealed record AlertSettings(long? LowBalance = null, int QuotaWarningPercent = 80);
+
 public sealed record Plan(
     string Id, string Name, long Allowance, Rollover Rollover, int RequestsPerMinute, long MaxCreditsPerRequest,
     OveragePolicy Overage, IReadOnlyList<string> Features, IReadOnlyList<int> SoftLimitThresholds,
-    int HistoryRetentionDays, Velocity? Velocity = null, long TrialGrant = 0, int GraceDays = 14)
+    int HistoryRetentionDays, Velocity? Velocity = null, long TrialGrant = 0, int GraceDays = 14, AlertSettings? Alerts = null)
 {
     public bool AllowsOverage => Overage.Mode is "invoice" or "allow";
 
@@ -27,7 +30,8 @@ public sealed record Plan(
             "invoice" => Ledger.Domain.Plans.OverageSettlement.Invoiced,
             "allow" => Ledger.Domain.Plans.OverageSettlement.WrittenOff,
             _ => null,
-        });
+        },
+        Alerts is null ? null : new Ledger.Domain.Alerts.AlertTerms(Alerts.LowBalance, Alerts.QuotaWarningPercent));
 }
 
 public sealed record CreditPack(string Id, string Name, long Credits, long PriceMinor, string Currency);
@@ -93,6 +97,8 @@ public sealed class PlanCatalog
                 errors.Add($"{at}.overage: invoice mode needs unitAmountMinor, perCredits and currency");
             if (plan.Features is null) errors.Add($"{at}.features: required");
             if (plan.SoftLimitThresholds?.Any(t => t is <= 0 or > 1000) == true) errors.Add($"{at}.softLimitThresholds: percentages between 1 and 1000");
+            if (plan.Alerts is { } alerts && (alerts.LowBalance is < 0 || alerts.QuotaWarningPercent is <= 0 or > 100))
+                errors.Add($"{at}.alerts: lowBalance >= 0 and quotaWarningPercent between 1 and 100");
         }
         foreach (var dup in (file.Plans ?? []).GroupBy(p => p.Id).Where(g => g.Count() > 1)) errors.Add($"plans: duplicate id '{dup.Key}'");
         foreach (var (pack, i) in (file.CreditPacks ?? []).Select((p, i) => (p, i)))

@@ -30,7 +30,7 @@ public sealed record StripeDelivery(StripeEventRecord Record, bool Duplicate);
 /// </summary>
 public sealed partial class StripeEvents(
     IDocumentStore store, WritePipeline pipeline, StripeEventMapper mapper, StripeOptions options, TimeProvider clock,
-    IServiceScopeFactory scopes, ILogger<StripeEvents> log)
+    IServiceScopeFactory scopes, Webhooks.JsonSerializerOptionsProvider json, ILogger<StripeEvents> log)
 {
     public const string Actor = "stripe";
     private const int MaxStateRaces = 5;
@@ -297,10 +297,19 @@ public sealed partial class StripeEvents(
     {
         if (action.Provides is { } milestone && record.Status is StripeEventStatus.Processed or StripeEventStatus.Duplicate)
             yield return new ReplayParkedStripeEvents(milestone);
+        // operator webhooks: a refund of a purchase applied, an event parked (once, at its first delivery)
+        if (record is { Status: StripeEventStatus.Processed, Type: "charge.refunded" })
+            yield return Hook(record, "purchase.refunded", new { eventId = record.Id, paymentKey = record.PaymentKey, money = record.Money, detail = record.Detail });
+        if (record is { Status: StripeEventStatus.Parked, Attempts: 1 })
+            yield return Hook(record, "stripe.event_parked", new { eventId = record.Id, eventType = record.Type, waitingFor = record.WaitingFor, detail = record.Detail });
         // bounded: an event that keeps parking after its purchase arrived is left for an admin (it is listed as parked)
         if (record is { Status: StripeEventStatus.Parked, WaitingFor: { } waiting, Attempts: <= 5 } && waiting.StartsWith("payment:", StringComparison.Ordinal))
             yield return new Later(new ReplayParkedStripeEvents(waiting), clock.GetUtcNow() + options.ParkedRecheckDelay);
     }
+
+    private Webhooks.DeliverOperatorWebhook Hook(StripeEventRecord record, string type, object data) =>
+        new(Webhooks.OperatorWebhooks.DeliveryId(record.ReceivedAt, $"stripe_{record.Id}_{type}"), type, record.AccountId, record.ReceivedAt,
+            System.Text.Json.JsonSerializer.SerializeToElement(data, json.Options));
 
     /// <summary>First delivery: insert the record (a second insert fails). Replay: insert this attempt's claim, then update the record.</summary>
     private static void Write(IDocumentSession session, StripeEventRecord record, Attempt basis)

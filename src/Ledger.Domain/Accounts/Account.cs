@@ -28,7 +28,9 @@ public sealed record Account(
     long PeriodConsumed = 0,
     ImmutableList<MinuteUsage>? RecentUsage = null,
     long PeriodAllowance = 0,
-    bool AllowanceWithheld = false)
+    bool AllowanceWithheld = false,
+    ImmutableHashSet<string>? ActiveAlerts = null,
+    long? LowBalanceThreshold = null)
 {
     /// <summary>Credits consumed (net of refunds) in the hour before <paramref name="now"/>.</summary>
     public long ConsumedInHourBefore(DateTimeOffset now) =>
@@ -106,6 +108,9 @@ public sealed record Account(
         ({ } s, UsageAnomalyCleared) => s with { AnomalyFlaggedAt = null, SpendingFrozen = false },
         ({ } s, GrantFrozen e) => s.Update(e.GrantId, b => b with { IsFrozen = true }),
         ({ } s, GrantUnfrozen e) => s.Update(e.GrantId, b => b with { IsFrozen = false }),
+        ({ } s, OperatorAlertRaised e) => s with { ActiveAlerts = (s.ActiveAlerts ?? []).Add(e.Kind) },
+        ({ } s, OperatorAlertCleared e) => s with { ActiveAlerts = (s.ActiveAlerts ?? []).Remove(e.Kind) },
+        ({ } s, LowBalanceThresholdSet e) => s with { LowBalanceThreshold = e.Threshold },
         _ => state,
     };
 

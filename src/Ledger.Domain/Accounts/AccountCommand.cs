@@ -38,8 +38,11 @@ public static class AccountDecider
         var settled = CatchUp.Settle(afterCommand, now);
         var afterSettle = afterCommand.Then(settled);
         IReadOnlyList<object> alarm = Entitlements.Velocity.Check(afterSettle, context.Plan, now, accepted.Events);
-        settled = [.. settled, .. alarm];
-        var finalState = afterSettle.Then(alarm);
+        var afterAlarm = afterSettle.Then(alarm);
+        // threshold alerts are decided on the state the write leaves (docs/adr/0030)
+        var alerts = Alerts.AlertCheck.Check(afterAlarm, (command as Plans.ChangePlan)?.To ?? context.Plan, now);
+        settled = [.. settled, .. alarm, .. alerts];
+        var finalState = afterAlarm.Then(alerts);
         Invariants.Check(finalState, now);
 
         IReadOnlyList<object> events = [.. caughtUp, .. accepted.Events, .. settled];

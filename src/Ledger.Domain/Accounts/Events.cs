@@ -101,7 +101,7 @@ public static class AccountEvents
         typeof(UsageRecorded), typeof(CreditsRefunded),
         typeof(PeriodStarted), typeof(PlanChanged), typeof(GraceStarted), typeof(GraceEnded),
         typeof(AccountSuspended), typeof(AccountRestored), typeof(UsageAnomalyFlagged), typeof(UsageAnomalyCleared),
-        typeof(GrantFrozen), typeof(GrantUnfrozen),
+        typeof(GrantFrozen), typeof(GrantUnfrozen), typeof(OperatorAlertRaised), typeof(OperatorAlertCleared), typeof(LowBalanceThresholdSet),
     ];
 
     /// <summary>The domain instant of an event (a late timer's expiry is dated when it fell due, not when it was written).</summary>
@@ -133,6 +133,9 @@ public static class AccountEvents
         UsageAnomalyCleared x => x.ClearedAt,
         GrantFrozen x => x.FrozenAt,
         GrantUnfrozen x => x.UnfrozenAt,
+        OperatorAlertRaised x => x.RaisedAt,
+        OperatorAlertCleared x => x.ClearedAt,
+        LowBalanceThresholdSet x => x.SetAt,
         _ => null,
     };
 }

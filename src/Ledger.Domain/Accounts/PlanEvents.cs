@@ -25,3 +25,12 @@ public sealed record UsageAnomalyCleared(string AccountId, string? Reason, DateT
 public sealed record GrantFrozen(string AccountId, string GrantId, string? Reason, DateTimeOffset FrozenAt);
 
 public sealed record GrantUnfrozen(string AccountId, string GrantId, string? Reason, DateTimeOffset UnfrozenAt);
+
+/// <summary>A threshold alert's condition became true (<see cref="Alerts.AlertKinds"/>): <see cref="Value"/> against <see cref="Threshold"/>.</summary>
+public sealed record OperatorAlertRaised(string AccountId, string Kind, long Value, long Threshold, DateTimeOffset RaisedAt);
+
+/// <summary>A raised alert's condition stopped holding: it fires again at the next crossing.</summary>
+public sealed record OperatorAlertCleared(string AccountId, string Kind, DateTimeOffset ClearedAt);
+
+/// <summary>The account's own low-balance alert threshold (null: the plan's).</summary>
+public sealed record LowBalanceThresholdSet(string AccountId, long? Threshold, DateTimeOffset SetAt);

@@ -13,7 +13,8 @@ public sealed record PlanTerms(
     bool VelocityFreezes = false,
     long TrialGrant = 0,
     int GraceDays = 14,
-    OverageSettlement? SettleOverageAtPeriodEnd = null)
+    OverageSettlement? SettleOverageAtPeriodEnd = null,
+    Alerts.AlertTerms? Alerts = null)
 {
     public const int PeriodMonths = 1;
 

@@ -57,9 +57,13 @@ public static class Raw
     public static string Json(object value) => JsonSerializer.Serialize(value, LedgerApp.Json);
 
     /// <summary>Runs a query on the app's own database (schema <c>ledger</c>) and returns every row as column/value pairs.</summary>
-    public static async Task<List<Dictionary<string, object?>>> Query(this LedgerApp app, string sql, params (string Name, object Value)[] parameters)
+    public static Task<List<Dictionary<string, object?>>> Query(this LedgerApp app, string sql, params (string Name, object Value)[] parameters) =>
+        Query(app.ConnectionString, sql, parameters);
+
+    /// <summary>Runs a query on a database (schema <c>ledger</c>) and returns every row as column/value pairs.</summary>
+    public static async Task<List<Dictionary<string, object?>>> Query(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);

@@ -26,22 +26,13 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
 
     private string _database = "";
     private string? _privateCluster;
-    private int _port;
-    private Process? _service;
-    private readonly List<string> _serviceOutput = [];
+    private LedgerProcess? _service;
 
-    public ValueTask InitializeAsync()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        _port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
-        Kill();
+        _service?.Kill();
         if (_privateCluster is { } home)
         {
             await PostgresServer.PrivateClusterAsync(home, "stop");
@@ -61,66 +52,18 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
         _database = (await PostgresServer.PrivateClusterAsync(_privateCluster, "start")).Trim();
     }
 
-    private Uri BaseAddress => new($"http://127.0.0.1:{_port}");
-
-    /// <summary>Starts the service's own dll (same build configuration as these tests) and waits until it is ready.</summary>
+    /// <summary>Starts the service's own dll on the test's database (the same port each time) and waits until it is ready.</summary>
     private async Task StartServiceAsync()
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        var api = Path.Combine(PostgresServer.FindRepositoryRoot(), "src", "Ledger.Api");
-        var dll = Path.Combine(api, "bin", configuration, "net10.0", "Ledger.Api.dll");
-        Assert.True(File.Exists(dll), $"{dll} is not built");
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = api, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        start.Environment["LEDGER_DATABASE"] = _database;
-        start.Environment["LEDGER_BOOTSTRAP_ADMIN_KEY"] = LedgerApp.AdminKey;
-        start.Environment["LEDGER_RATE_LIMITS"] = "off";
-        start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
-        _service = Process.Start(start)!;
-        _service.OutputDataReceived += (_, e) => { lock (_serviceOutput) if (e.Data is { } line) _serviceOutput.Add(line); };
-        _service.ErrorDataReceived += (_, e) => { lock (_serviceOutput) if (e.Data is { } line) _serviceOutput.Add(line); };
-        _service.BeginOutputReadLine();
-        _service.BeginErrorReadLine();
-
-        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        await Eventually.Until(async () =>
-            {
-                if (_service.HasExited) Assert.Fail($"the service exited ({_service.ExitCode}):\n{Output()}");
-                try
-                {
-                    return (await probe.GetAsync("/health/ready", Ct)).IsSuccessStatusCode ? "ready" : null;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !Ct.IsCancellationRequested)
-                {
-                    return null; // not listening yet
-                }
-            },
-            TimeSpan.FromSeconds(90), () => $"the service did not become ready:\n{Output()}");
+        _service ??= new LedgerProcess(_database);
+        await _service.StartAsync();
     }
 
-    /// <summary>SIGKILL: no shutdown hooks, no flushing, in-flight requests cut off.</summary>
-    private void Kill()
-    {
-        if (_service is not { HasExited: false } process) return;
-        process.Kill(entireProcessTree: true);
-        process.WaitForExit();
-    }
+    private void Kill() => _service?.Kill();
 
-    private string Output()
-    {
-        lock (_serviceOutput) return string.Join('\n', _serviceOutput.TakeLast(40));
-    }
+    private string Output() => _service?.Output() ?? "";
 
-    private HttpClient Client()
-    {
-        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients * 2 })
-        {
-            BaseAddress = BaseAddress,
-            Timeout = TimeSpan.FromSeconds(20),
-        };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LedgerApp.AdminKey);
-        return client;
-    }
+    private HttpClient Client() => _service!.Client(Clients * 2);
 
     /// <summary>
     /// One write a client sent: its path and body (ids chosen by the client, so it can be sent again), and what it

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using CsCheck;
+using Ledger.Domain.Alerts;
 using Ledger.Domain.Entitlements;
 using Ledger.Domain.Grants;
 
@@ -87,7 +88,7 @@ public sealed class LedgerSimulation(ITestOutputHelper output)
 /// <summary>One random step; the numbers are read against the world's state when it runs, so shrinking keeps steps meaningful.</summary>
 public readonly record struct Step(int Kind, int A, int B, int C)
 {
-    public const int Kinds = 32;
+    public const int Kinds = 33;
     public override string ToString() => $"{Kind}:{A}/{B}/{C}";
 }
 
@@ -100,6 +101,7 @@ public readonly record struct PlanPick(int A, int B, int C)
     private static readonly (long Min, long Max)[] Rollovers = [(0, 0), (0, 30), (10, 40), (0, long.MaxValue)];
     private static readonly (long? PerHour, bool Freezes)[] Alarms = [(null, false), (100, false), (100, true), (250, false), (250, true)];
     private static readonly long[] MaxPerRequest = [Limits.MaxAmount, Limits.MaxAmount, 100, 60];
+    private static readonly AlertTerms?[] Alerts = [null, new(LowBalance: 50), new(LowBalance: null, QuotaWarningPercent: 80), new(LowBalance: 150, QuotaWarningPercent: 33)];
 
     public bool AllowOverage => C / 20 % 2 == 1;
 
@@ -116,7 +118,7 @@ public readonly record struct PlanPick(int A, int B, int C)
         var (min, max) = Rollovers[B / 16 % 4];
         var (perHour, freezes) = Alarms[C % 5];
         return new PlanTerms(id, Allowances[A % 5], AllowOverage, MaxPerRequest[C / 5 % 4], features, min, max, perHour, freezes,
-            Trials[A / 4 % 3], GraceDays[A / 12 % 3], Settlement);
+            Trials[A / 4 % 3], GraceDays[A / 12 % 3], Settlement, Alerts[B / 64 % Alerts.Length]);
     }
 
     public override string ToString() => $"{A}/{B}/{C}";
@@ -140,6 +142,7 @@ internal sealed class World
         "~rollover", "~proration", "~restored-allowance", "~restored-proration", "~grace-hold-released", "~suspension-hold-released",
         "~alarm-frozen", "~settled-at-change", "~held-overage-settled", "~reclaimed-after-release", "~commit-excess-refused",
         "~featureless-hold-released", "~void-of-nothing",
+        "~alert:balance.low", "~alert:balance.depleted", "~alert:quota.warning", "~alert:quota.exhausted",
     ];
 
     /// <summary>How many plans a sequence moves between.</summary>
@@ -262,6 +265,7 @@ internal sealed class World
             case 28: DoFreeze(s, freeze: true); break;
             case 29: DoFreeze(s, freeze: false); break;
             case 30 when s.A % 2 == 0 && holds.Count > 0: DoCommit(s); break;
+            case 32: DoSetThreshold(s); break;
             default: Advance(LongSteps[s.A % LongSteps.Length] + s.B % 3 * 3600, s.C); break;
         }
     }
@@ -690,6 +694,37 @@ internal sealed class World
             spendingFrozen = false;
         });
 
+    /// <summary>An account's own low-balance threshold: a new one, none (the plan's), or the one it has (a replay).</summary>
+    private void DoSetThreshold(Step s)
+    {
+        long? threshold = (s.B % 5) switch { 0 => null, 1 => -1, _ => s.C % 300 };
+        var current = CaughtUp().LowBalanceThreshold;
+        if (s.A % 4 == 0) threshold = current;
+        var expect = threshold is < 0 ? Expect.Reject(RejectionCodes.Validation) : threshold == current ? Expect.Replay : Expect.Accept;
+        Execute(new SetLowBalanceThreshold(threshold), expect);
+    }
+
+    /// <summary>
+    /// The threshold alert conditions of a state a write left, re-stated: low below the account's (else the plan's)
+    /// threshold, depleted at or below zero, quota warning at the plan's share of its allowance, exhausted at all of it.
+    /// </summary>
+    private HashSet<string> AlertConditions(Account state)
+    {
+        var terms = TermsOf(state.Plan);
+        var alerts = terms?.Alerts;
+        var low = state.LowBalanceThreshold ?? alerts?.LowBalance;
+        var available = Balance.Sum(state, now).Available;
+        var holding = new HashSet<string>(StringComparer.Ordinal);
+        if (low > 0 && available < low) holding.Add(AlertKinds.BalanceLow);
+        if (alerts is not null && available <= 0) holding.Add(AlertKinds.BalanceDepleted);
+        if (alerts is not null && terms!.Allowance > 0 && state.Period is not null)
+        {
+            if (state.PeriodConsumed * 100 >= terms.Allowance * alerts.QuotaWarningPercent) holding.Add(AlertKinds.QuotaWarning);
+            if (state.PeriodConsumed >= terms.Allowance) holding.Add(AlertKinds.QuotaExhausted);
+        }
+        return holding;
+    }
+
     /// <summary>floor((new - old) × left / length) in exact integer arithmetic (docs/adr/0009).</summary>
     private static long Prorate(long difference, BillingPeriod p, DateTimeOffset at) =>
         (long)((Int128)difference * (p.End - at).Ticks / (p.End - p.Start).Ticks);
@@ -817,6 +852,11 @@ internal sealed class World
                 log.AddRange(outcome.Events);
                 account = outcome.Account;
                 records = outcome.Known;
+                // every threshold alert the write left true is raised, and only those (once per crossing: CheckNewEvents)
+                var conditions = AlertConditions(account!);
+                Check((account!.ActiveAlerts ?? []).SetEquals(conditions),
+                    $"alerts {string.Join(",", account.ActiveAlerts ?? [])} active but the conditions are {string.Join(",", conditions)}");
+                foreach (var kind in conditions) Milestone($"~alert:{kind}");
                 if (command is GrantCredits or Reserve or Commit or Release or RecordUsage or RefundCredits) lastIdempotent = command;
                 accepted?.Invoke();
                 break;
@@ -956,6 +996,12 @@ internal sealed class World
                     break;
                 case AccountRestored:
                     Check(cur!.Status is AccountStatus.Grace or AccountStatus.Suspended, $"restored from {cur.Status}");
+                    break;
+                case OperatorAlertRaised raised:
+                    Check(!(cur!.ActiveAlerts ?? []).Contains(raised.Kind), $"an alert raised twice without a clearing: {Canonical.Event(e)}");
+                    break;
+                case OperatorAlertCleared cleared:
+                    Check((cur!.ActiveAlerts ?? []).Contains(cleared.Kind), $"an alert cleared that was not raised: {Canonical.Event(e)}");
                     break;
                 case UsageAnomalyFlagged flag:
                     Check(terms?.VelocityCreditsPerHour == flag.Threshold && flag.CreditsLastHour > flag.Threshold && flag.Frozen == terms.VelocityFreezes,
