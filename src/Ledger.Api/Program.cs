@@ -81,8 +81,9 @@ builder.Services.AddMarten(sp =>
 builder.Host.UseWolverine(opts =>
 {
     opts.ApplicationAssembly = typeof(Program).Assembly;
-    opts.UseRuntimeCompilation();
-    opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+    // Pre-generated adapters (Internal/Generated, `scripts/codegen.sh`; ADR 20): no Roslyn at run time, and a test fails
+    // when they are stale (an endpoint added without regenerating would be absent in Static mode).
+    opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
     opts.Policies.UseDurableLocalQueues();
     opts.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
     opts.Services.AddResourceSetupOnStartup();
