@@ -38,7 +38,7 @@ public sealed class AuthorizationProblems : IAuthorizationMiddlewareResultHandle
     {
         var failed = result.AuthorizationFailure?.FailedRequirements.ToList();
         if (result.Forbidden && failed is { Count: > 0 } && failed.All(r => r is AccountInRoute))
-            return Problems.Write(context, "key-bound-to-account",
+            return Problems.Write(context, ProblemTypes.KeyBoundToAccount,
                 $"This API key is bound to one account; {context.Request.Method} {(context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText} reaches across accounts.");
         return _default.HandleAsync(next, context, policy, result);
     }

@@ -27,13 +27,13 @@ public sealed class ApiKeyAuthentication(
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length > 512)
-            return AuthenticateResult.Fail("Authorization must be 'Bearer <api key>'.");
+            return AuthenticateResult.Fail(new ApiKeyRejected("malformed", "Authorization must be 'Bearer <api key>'."));
 
         var secret = header["Bearer ".Length..].Trim();
         var hash = ApiKey.Hash(secret);
         var key = await keys.Find(hash, Context.RequestAborted);
-        if (key is null) return AuthenticateResult.Fail("Unknown API key.");
-        if (key.IsRevoked) return AuthenticateResult.Fail("The API key was revoked.");
+        if (key is null) return AuthenticateResult.Fail(new ApiKeyRejected("unknown", "Unknown API key: no key has this secret (check it for typos or truncation)."));
+        if (key.IsRevoked) return AuthenticateResult.Fail(new ApiKeyRejected("revoked", $"The API key {key.Prefix}... was revoked."));
 
         await lastUsed.Touch(key.Id, clock.GetUtcNow(), Context.RequestAborted);
         var claims = new List<Claim> { new(KeyIdClaim, key.Id), new(ClaimTypes.Name, key.Name) };
@@ -42,16 +42,34 @@ public sealed class ApiKeyAuthentication(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    /// <summary>401: <c>api-key-missing</c> without an Authorization header, else <c>api-key-invalid</c> with its reason.</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
-        var reason = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message
-            ?? "Send 'Authorization: Bearer <api key>'.";
-        return Problems.Write(Context, "unauthorized", reason);
+        // the result of this request's authentication, cached by the handler: no second lookup
+        await ((await HandleAuthenticateOnceSafeAsync()).Failure is ApiKeyRejected rejected
+            ? Problems.Write(Context, ProblemTypes.ApiKeyInvalid, rejected.Message, new Dictionary<string, object?> { ["reason"] = rejected.Reason })
+            : Problems.Write(Context, ProblemTypes.ApiKeyMissing, "No API key: send 'Authorization: Bearer <api key>'."));
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, "forbidden", "This API key does not have the scope this operation needs.");
+    /// <summary>403 naming the scope the endpoint's policy requires (every policy is named after its scope) and the key's.</summary>
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var required = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
+            .Select(a => a.Policy).LastOrDefault(p => p is not null && Scopes.All.Contains(p));
+        var held = Context.User.FindAll(ScopeClaim).Select(c => c.Value).ToArray();
+        var detail = required is null
+            ? "This API key does not have the scope this operation needs."
+            : $"This operation needs the {required} scope{(required == Scopes.Admin ? "" : " (or admin)")}; this key has {(held.Length == 0 ? "none" : string.Join(", ", held))}.";
+        return Problems.Write(Context, ProblemTypes.Forbidden, detail,
+            new Dictionary<string, object?> { ["requiredScope"] = required, ["keyScopes"] = held });
+    }
+}
+
+/// <summary>Why a presented key was refused: <c>malformed</c>, <c>unknown</c> or <c>revoked</c>.</summary>
+public sealed class ApiKeyRejected(string reason, string message) : Exception(message)
+{
+    public string Reason { get; } = reason;
 }
 
 /// <summary>Records when a key was last used, at most once a minute per key and process, without touching its other fields.</summary>

@@ -96,7 +96,7 @@ public static class ApiKeyEndpoints
     {
         await using var session = store.LightweightSession();
         var key = await session.LoadAsync<ApiKey>(keyId, http.RequestAborted);
-        if (key is null) return Problems.Result("api-key-not-found", $"API key '{keyId}' does not exist.");
+        if (key is null) return Problems.Result(ProblemTypes.ApiKeyNotFound, $"API key '{keyId}' does not exist.");
         if (!key.IsRevoked)
         {
             key = key with { RevokedAt = clock.GetUtcNow() };

@@ -6,8 +6,8 @@ namespace Ledger.Api.Guards;
 /// <summary>The guards' 429 answers: problem details with a stable type, and the rate-limit headers.</summary>
 public static class GuardProblems
 {
-    public const string RateLimited = "rate-limited";
-    public const string AuthThrottled = "auth-throttled";
+    public static readonly ProblemType RateLimited = ProblemTypes.RateLimited;
+    public static readonly ProblemType AuthThrottled = ProblemTypes.AuthThrottled;
 
     /// <summary>
     /// IETF draft "RateLimit header fields for HTTP" (the DESIGN names): the limit of the window, what is left of it,
@@ -22,9 +22,9 @@ public static class GuardProblems
         headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture, $"{limit};w={(int)window.TotalSeconds}");
     }
 
-    public static Task Write(HttpContext context, string code, string detail, int retryAfterSeconds)
+    public static Task Write(HttpContext context, ProblemType type, string detail, int retryAfterSeconds)
     {
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return Problems.Write(context, code, detail, new Dictionary<string, object?> { ["retryAfterSeconds"] = retryAfterSeconds });
+        return Problems.Write(context, type, detail, new Dictionary<string, object?> { ["retryAfterSeconds"] = retryAfterSeconds });
     }
 }

@@ -20,17 +20,17 @@ public static class ErrorHandling
         }));
         app.UseStatusCodePages(context => context.HttpContext.Response.StatusCode switch
         {
-            404 => Problems.Write(context.HttpContext, "not-found", $"No resource at {context.HttpContext.Request.Path}."),
-            405 => Problems.Write(context.HttpContext, "method-not-allowed",
+            404 => Problems.Write(context.HttpContext, ProblemTypes.NotFound, $"No resource at {context.HttpContext.Request.Path}."),
+            405 => Problems.Write(context.HttpContext, ProblemTypes.MethodNotAllowed,
                 $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}."),
-            415 => Problems.Write(context.HttpContext, "unsupported-media-type", "Send the body as application/json."),
+            415 => Problems.Write(context.HttpContext, ProblemTypes.UnsupportedMediaType, "Send the body as application/json."),
             _ => Task.CompletedTask,
         });
         app.Use(async (context, next) =>
         {
             if (HasBody(context.Request) && HasHandler(context) && !IsJson(context.Request.ContentType))
             {
-                await Problems.Write(context, "unsupported-media-type",
+                await Problems.Write(context, ProblemTypes.UnsupportedMediaType,
                     $"Content-Type '{context.Request.ContentType}' is not accepted; send application/json.");
                 return;
             }
@@ -44,7 +44,7 @@ public static class ErrorHandling
         if (json is not null)
         {
             var (field, message) = Blame(json);
-            return Problems.Write(context, field == "body" ? "malformed-request" : "validation",
+            return Problems.Write(context, field == "body" ? ProblemTypes.MalformedRequest : ProblemTypes.Validation,
                 field == "body" ? "The body is not valid JSON of the expected shape." : "One or more fields are invalid.",
                 new Dictionary<string, object?>
                 {
@@ -54,10 +54,10 @@ public static class ErrorHandling
         if (Find<BadHttpRequestException>(error) is { } bad)
         {
             return bad.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? Problems.Write(context, "payload-too-large", $"Bodies are limited to {MaxBodyBytes} bytes.")
-                : Problems.Write(context, "malformed-request", bad.Message);
+                ? Problems.Write(context, ProblemTypes.PayloadTooLarge, $"Bodies are limited to {MaxBodyBytes} bytes.")
+                : Problems.Write(context, ProblemTypes.MalformedRequest, bad.Message);
         }
-        return Problems.Write(context, "internal-error", "An unexpected error occurred; it has been logged.",
+        return Problems.Write(context, ProblemTypes.InternalError, "An unexpected error occurred; it has been logged.",
             new Dictionary<string, object?> { ["traceId"] = context.TraceIdentifier });
     }
 

@@ -24,7 +24,7 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
         }
         if (request.ContentLength > ErrorHandling.MaxBodyBytes)
         {
-            await Problems.Write(context, "payload-too-large", $"Bodies are limited to {ErrorHandling.MaxBodyBytes} bytes.");
+            await Problems.Write(context, ProblemTypes.PayloadTooLarge, $"Bodies are limited to {ErrorHandling.MaxBodyBytes} bytes.");
             return;
         }
         var bodyType = context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
@@ -41,7 +41,7 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
                 using var document = JsonDocument.Parse(body);
                 if (NulCharacterAt(document.RootElement, "") is { } field)
                 {
-                    await Problems.Write(context, "validation", "Strings may not contain the NUL character (\\u0000).",
+                    await Problems.Write(context, ProblemTypes.Validation, "Strings may not contain the NUL character (\\u0000).",
                         new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = ["Contains \\u0000."] } });
                     return;
                 }
@@ -56,7 +56,7 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
         catch (InvalidOperationException)
         {
             // System.Text.Json refuses to materialize a string holding a lone UTF-16 surrogate.
-            await Problems.Write(context, "validation", "A string holds invalid Unicode (a lone surrogate).",
+            await Problems.Write(context, ProblemTypes.Validation, "A string holds invalid Unicode (a lone surrogate).",
                 new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["body"] = ["Invalid Unicode in a string."] } });
             return;
         }

@@ -29,7 +29,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
         var key = values.ToString();
         if (key.Length is 0 or > 255 || values.Count > 1)
         {
-            await Problems.Write(context, "validation", "Idempotency-Key must be one value of 1 to 255 characters.",
+            await Problems.Write(context, ProblemTypes.Validation, "Idempotency-Key must be one value of 1 to 255 characters.",
                 new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [Header] = ["Must be 1 to 255 characters."] } });
             return;
         }
@@ -57,7 +57,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
 
         if (!InFlight.TryAdd(id, 0))
         {
-            await Problems.Write(context, "request-in-progress", "A request with this Idempotency-Key is still being processed.");
+            await Problems.Write(context, ProblemTypes.RequestInProgress, "A request with this Idempotency-Key is still being processed.");
             return;
         }
         try
@@ -74,7 +74,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     public static Task Replay(HttpContext context, IdempotencyRecord record, string fingerprint) =>
         record.Fingerprint == fingerprint
             ? new HttpReply(record.Status, record.Body, record.ContentType).ToResult(replayed: true).ExecuteAsync(context)
-            : Problems.Write(context, "idempotency-key-reused",
+            : Problems.Write(context, ProblemTypes.IdempotencyKeyReused,
                 "This Idempotency-Key was used with a different request (method, path or body).");
 
     private static async Task<string> Fingerprint(HttpRequest request)

@@ -55,7 +55,7 @@ public static class StripeWebhookEndpoint
         }
         catch (System.Text.Json.JsonException)
         {
-            return Problems.Result("malformed-request", "The body is not a JSON Stripe event.");
+            return Problems.Result(ProblemTypes.MalformedRequest, "The body is not a JSON Stripe event.");
         }
         if (view.Id.Length is 0 or > 255 || view.Type.Length == 0)
             return Problems.Validation(new Dictionary<string, string[]> { ["id"] = ["A Stripe event needs an id (at most 255 characters) and a type."] });
@@ -69,7 +69,7 @@ public static class StripeWebhookEndpoint
         catch (Exception ex) when (StripeEvents.IsTransient(ex))
         {
             log.LogWarning(ex, "Stripe event {EventId} not recorded: the database is unavailable", view.Id);
-            return Problems.Result("service-unavailable", "The event could not be recorded now; Stripe will deliver it again.");
+            return Problems.Result(ProblemTypes.ServiceUnavailable, "The event could not be recorded now; Stripe will deliver it again.");
         }
     }
 

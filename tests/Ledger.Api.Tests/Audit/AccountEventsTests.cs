@@ -241,7 +241,7 @@ public sealed class AccountEventsTests(AuditApp fixture) : IClassFixture<AuditAp
 
         var writeOnly = App.ClientWith(await App.CreateKeyAsync(["ledger:write"]));
         await (await writeOnly.GetAsync(Events(mine), Ct)).ShouldBeProblem(403, "forbidden");
-        await (await App.ClientWith(null).GetAsync(Events(mine), Ct)).ShouldBeProblem(401, "unauthorized");
+        await (await App.ClientWith(null).GetAsync(Events(mine), Ct)).ShouldBeProblem(401, "api-key-missing");
         var reader = App.ClientWith(await App.CreateKeyAsync(["ledger:read"]));
         Items(await Page(theirs, client: reader)).ShouldNotBeEmpty();
     }

@@ -61,7 +61,7 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
             var request = new HttpRequestMessage(method, path);
             if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
             var response = await anonymous.SendAsync(request, Ct);
-            var problem = await response.ShouldBeProblem(401, "unauthorized");
+            var problem = await response.ShouldBeProblem(401, "api-key-missing");
             response.Headers.WwwAuthenticate.ShouldContain(h => h.Scheme == "Bearer", $"{method} {path}");
             problem.GetProperty("status").GetInt32().ShouldBe(401);
         }
@@ -84,11 +84,11 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
 
         var response = await client.Get("/v1/plans");
-        await response.ShouldBeProblem(401, "unauthorized");
+        await response.ShouldBeProblem(401, "api-key-invalid");
         response.Headers.WwwAuthenticate.ShouldContain(h => h.Scheme == "Bearer");
 
         var create = await client.Post("/v1/admin/api-keys", """{"name":"sneaky","scopes":["admin"]}""");
-        await create.ShouldBeProblem(401, "unauthorized");
+        await create.ShouldBeProblem(401, "api-key-invalid");
         (await ListKeys()).GetProperty("items").EnumerateArray().ShouldNotContain(k => k.GetProperty("name").GetString() == "sneaky");
     }
 
@@ -97,7 +97,7 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
     {
         var client = App.ClientWith("lk_live_" + new string('a', 5000));
         var response = await client.Get("/v1/plans");
-        await response.ShouldBeProblem(401, "unauthorized");
+        await response.ShouldBeProblem(401, "api-key-invalid");
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
         revoked.TryGetProperty("secret", out _).ShouldBeFalse();
 
         var after = await client.Get("/v1/plans");
-        await after.ShouldBeProblem(401, "unauthorized");
+        await after.ShouldBeProblem(401, "api-key-invalid");
         (await App.Admin().Get("/v1/plans")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
 
         // Revoking again is harmless and keeps the first revocation time.
@@ -139,7 +139,7 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
         App.Clock.Advance(TimeSpan.FromMilliseconds(999));
         (await elsewhere.Get("/v1/plans")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK); // still within the second
         App.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        await (await elsewhere.Get("/v1/plans")).ShouldBeProblem(401, "unauthorized");
+        await (await elsewhere.Get("/v1/plans")).ShouldBeProblem(401, "api-key-invalid");
     }
 
     [Fact]
@@ -347,7 +347,7 @@ public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>
 
         // A failed attempt with another secret does not count as a use of this key.
         App.Clock.Advance(TimeSpan.FromMinutes(5));
-        await (await App.ClientWith("lk_live_wrong").Get("/v1/plans")).ShouldBeProblem(401, "unauthorized");
+        await (await App.ClientWith("lk_live_wrong").Get("/v1/plans")).ShouldBeProblem(401, "api-key-invalid");
         Find(await ListKeys(), id)!.Value.GetProperty("lastUsedAt").GetDateTimeOffset().ShouldBe(lastUsed);
     }
 

@@ -49,7 +49,7 @@ public sealed class FailedAuthThrottleTests(GuardsApp fixture) : IClassFixture<G
     {
         const string attacker = "203.0.113.7";
         for (var i = 1; i <= 10; i++)
-            (await Get("/v1/plans", BadKey + i, attacker)).Problem(401, "unauthorized");
+            (await Get("/v1/plans", BadKey + i, attacker)).Problem(401, "api-key-invalid");
 
         var throttled = await Get("/v1/plans", BadKey, attacker);
         var problem = throttled.Problem(429, "auth-throttled");
@@ -62,12 +62,12 @@ public sealed class FailedAuthThrottleTests(GuardsApp fixture) : IClassFixture<G
         // A valid key from the same address still works (an attacker cannot lock out clients sharing its address) ...
         (await Get("/v1/plans", LedgerApp.AdminKey, attacker)).Status.ShouldBe(200);
         // ... requests without credentials are answered as usual ...
-        (await Get("/v1/plans", null, attacker)).Problem(401, "unauthorized");
+        (await Get("/v1/plans", null, attacker)).Problem(401, "api-key-missing");
         // ... and other addresses are not affected.
-        (await Get("/v1/plans", BadKey, "198.51.100.20")).Problem(401, "unauthorized");
+        (await Get("/v1/plans", BadKey, "198.51.100.20")).Problem(401, "api-key-invalid");
 
         App.Clock.Advance(TimeSpan.FromSeconds(retryAfter));
-        (await Get("/v1/plans", BadKey, attacker)).Problem(401, "unauthorized");
+        (await Get("/v1/plans", BadKey, attacker)).Problem(401, "api-key-invalid");
     }
 
     [Fact]
@@ -75,17 +75,17 @@ public sealed class FailedAuthThrottleTests(GuardsApp fixture) : IClassFixture<G
     {
         const string client = "203.0.113.8";
         for (var i = 0; i < 15; i++)
-            (await Get("/v1/plans", null, client)).Problem(401, "unauthorized");
-        (await Get("/v1/plans", BadKey, client)).Problem(401, "unauthorized");
+            (await Get("/v1/plans", null, client)).Problem(401, "api-key-missing");
+        (await Get("/v1/plans", BadKey, client)).Problem(401, "api-key-invalid");
     }
 
     [Fact]
     public async Task Addresses_of_one_IPv6_network_share_a_count()
     {
         for (var i = 1; i <= 10; i++)
-            (await Get("/v1/plans", BadKey, $"2001:db8:1:2::{i:x}")).Problem(401, "unauthorized");
+            (await Get("/v1/plans", BadKey, $"2001:db8:1:2::{i:x}")).Problem(401, "api-key-invalid");
         (await Get("/v1/plans", BadKey, "2001:db8:1:2:ffff::1")).Problem(429, "auth-throttled");
-        (await Get("/v1/plans", BadKey, "2001:db8:1:3::1")).Problem(401, "unauthorized");
+        (await Get("/v1/plans", BadKey, "2001:db8:1:3::1")).Problem(401, "api-key-invalid");
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class FailedAuthThrottleTests(GuardsApp fixture) : IClassFixture<G
         // The in-process test server gives no remote address (as Unix sockets do): nothing to throttle by.
         var client = fixture.ClientWith(BadKey);
         for (var i = 0; i < 15; i++)
-            await (await client.GetAsync("/v1/plans", Ct)).ShouldBeProblem(401, "unauthorized");
+            await (await client.GetAsync("/v1/plans", Ct)).ShouldBeProblem(401, "api-key-invalid");
     }
 
     [Fact]

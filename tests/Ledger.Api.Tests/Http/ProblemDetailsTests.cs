@@ -379,7 +379,7 @@ public sealed class ProblemDetailsTests(ProblemDetailsApp fixture) : IClassFixtu
         foreach (var (code, status) in new[]
                  {
                      ("validation", 400), ("malformed-request", 400), ("unsupported-media-type", 415), ("payload-too-large", 413),
-                     ("not-found", 404), ("method-not-allowed", 405), ("unauthorized", 401), ("forbidden", 403),
+                     ("not-found", 404), ("method-not-allowed", 405), ("api-key-missing", 401), ("api-key-invalid", 401), ("forbidden", 403),
                      ("idempotency-key-reused", 422), ("request-in-progress", 409), ("account-not-found", 404),
                      ("account-exists", 409), ("insufficient-credits", 402), ("reservation-not-found", 404),
                      ("refund-exceeds-consumed", 422), ("id-conflict", 409), ("api-key-not-found", 404),

@@ -104,7 +104,7 @@ public sealed class PlansTests(PlansApp fixture) : IClassFixture<PlansApp>
     [Fact]
     public async Task Reading_plans_needs_a_key_with_read_scope()
     {
-        await (await App.ClientWith(null).Get("/v1/plans")).ShouldBeProblem(401, "unauthorized");
+        await (await App.ClientWith(null).Get("/v1/plans")).ShouldBeProblem(401, "api-key-missing");
         await (await App.ClientWith(await App.CreateKeyAsync(["ledger:write"])).Get("/v1/plans")).ShouldBeProblem(403, "forbidden");
         (await App.Admin().Get("/v1/plans")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }

@@ -106,6 +106,6 @@ public sealed class UsageSeriesTests(StatementsApp fixture) : IClassFixture<Stat
         await (await boundToStory.Get($"/v1/accounts/{Account}/{endpoint}")).ShouldBe(200);
         await (await App.ClientWith(await App.CreateKeyAsync(["ledger:write"])).Get($"/v1/accounts/{Account}/{endpoint}"))
             .ShouldBeProblem(403, "forbidden");
-        await (await App.ClientWith(null).Get($"/v1/accounts/{Account}/{endpoint}")).ShouldBeProblem(401, "unauthorized");
+        await (await App.ClientWith(null).Get($"/v1/accounts/{Account}/{endpoint}")).ShouldBeProblem(401, "api-key-missing");
     }
 }
