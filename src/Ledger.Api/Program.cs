@@ -62,6 +62,8 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
     o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
     o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    // ASP.NET Core's web defaults read "5" as 5: amounts and every other number are JSON numbers only (issue 14)
+    o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
 });
 
 builder.Services.AddMarten(sp =>

@@ -19,7 +19,8 @@ public static class GetBalanceEndpoint
     [EndpointSummary("Balance now, as of an instant (asOf) or at a stream version (version)")]
     [EndpointDescription("Query: `asOf` (an ISO-8601 instant: the events that happened by it, each at its own instant, as statements "
         + "place them, and what time alone did by then) or `version` (a stream version; the balance is dated at its event's instant). "
-        + "404 if the account did not exist then.")]
+        + "A version after the stream's last answers 400 `version-beyond-stream` (with `streamVersion`); an instant before the account "
+        + "was opened answers 400 `before-account-opened` (with `openedAt`): there was no balance then, not a zero one.")]
     [ProducesResponseType<BalanceView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
@@ -42,12 +43,27 @@ public static class GetBalanceEndpoint
         // ADR 12: an instant counts the events that happened by it (their own instants), a version is dated at its event's
         var stream = await session.Events.FetchStreamStateAsync(accountId, http.RequestAborted);
         if (stream is null) return AccountWrites.NotFound(accountId);
+        if (atVersion > stream.Version)
+            return Problems.Result(ProblemTypes.VersionBeyondStream, $"The account's stream ends at version {stream.Version}.",
+                new Dictionary<string, object?>
+                {
+                    ["streamVersion"] = stream.Version, ["errors"] = new Dictionary<string, string[]> { ["version"] = [$"Must be at most {stream.Version}."] },
+                });
         var last = instant is { } at
             ? await AccountHistory.LastVersionAtOrBefore(session, accountId, stream.Version, at, http.RequestAborted)
-            : Math.Min(atVersion!.Value, stream.Version);
+            : atVersion!.Value;
         var events = last == 0 ? [] : await session.Events.FetchStreamAsync(accountId, last, token: http.RequestAborted);
         Account? state = null;
         foreach (var e in events) state = Account.Evolve(state, e.Data) is { } next ? next with { Version = e.Version } : null;
+        if (state is null && instant is not null && await session.LoadAsync<Account>(accountId, http.RequestAborted) is { } opened)
+        {
+            var openedAt = opened.OpenedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Result(ProblemTypes.BeforeAccountOpened, $"Account '{accountId}' was opened at {openedAt}.",
+                new Dictionary<string, object?>
+                {
+                    ["openedAt"] = opened.OpenedAt, ["errors"] = new Dictionary<string, string[]> { ["asOf"] = [$"Must be at or after {openedAt}."] },
+                });
+        }
         if (state is null) return AccountWrites.NotFound(accountId);
         return Results.Ok(BalanceView.From(state, instant ?? AccountHistory.InstantOf(events[^1]), plans.TermsOf(state.Plan)));
     }

@@ -17,7 +17,7 @@ public static class GetStatementEndpoint
     [Tags("Audit")]
     [EndpointSummary("Statement of a period: opening balance, each movement with the balance after it, closing balance")]
     [EndpointDescription("Query: `from` and `to` (ISO-8601 instants; the period is [from, to), at most 366 days; default the 30 days "
-        + "up to now), `format` (`json`, the default, or `csv`: RFC 4180 with a header row, the opening balance first and the "
+        + "up to now), `format` (`json`, the default, or `csv`; without `format`, `Accept: text/csv` asks for csv: RFC 4180 with a header row, the opening balance first and the "
         + "closing balance last). Recomputed from the events alone; balances count what happened before each bound, time included.")]
     [ProducesResponseType<StatementView>(StatusCodes.Status200OK, "application/json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
@@ -30,7 +30,8 @@ public static class GetStatementEndpoint
         var period = ReportPeriod.Parse(from, to, clock.GetUtcNow(), errors);
         var csv = format?.ToLowerInvariant() switch
         {
-            null or "json" => false,
+            null => PrefersCsv(http.Request),
+            "json" => false,
             "csv" => true,
             _ => (bool?)null,
         };
@@ -48,4 +49,12 @@ public static class GetStatementEndpoint
         return Results.File(Encoding.UTF8.GetBytes(StatementCsv.Write(statement)), "text/csv; charset=utf-8", StatementCsv.FileName(accountId, period));
     }
 
+    /// <summary>Without <c>format</c>, an <c>Accept</c> that ranks text/csv above JSON asks for CSV (quality values honoured).</summary>
+    private static bool PrefersCsv(HttpRequest request)
+    {
+        var accepted = request.GetTypedHeaders().Accept;
+        double Quality(string type) => accepted.Where(a => a.MediaType.Equals(type, StringComparison.OrdinalIgnoreCase)).Select(a => a.Quality ?? 1).DefaultIfEmpty(-1).Max();
+        var csv = Quality("text/csv");
+        return csv > 0 && csv > Math.Max(Quality("application/json"), Quality("*/*") - 0.001);
+    }
 }

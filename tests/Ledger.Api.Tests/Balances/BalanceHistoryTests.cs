@@ -96,7 +96,13 @@ public sealed class BalanceHistoryTests(CreditsAppFixture fixture) : IClassFixtu
             Assert.Single(stream, e => e.Type == "reservation_expired").Data.GetProperty("expiredAt").GetDateTimeOffset());
         Assert.Equal(flashExpiry, Assert.Single(stream, e => e.Type == "grant_expired").Data.GetProperty("expiredAt").GetDateTimeOffset());
 
-        await (await Client.Get($"{at}/balance?asOf={CreditsKit.Iso(start)}")).ShouldBeProblem(404, "account-not-found");
+        // before the account was opened there was no balance (not a zero one); a version past the stream does not exist yet
+        var before = await (await Client.Get($"{at}/balance?asOf={CreditsKit.Iso(start)}")).ShouldBeProblem(400, "before-account-opened");
+        Assert.True(before.GetProperty("openedAt").GetDateTimeOffset() > start);
+        Assert.True(before.GetProperty("errors").TryGetProperty("asOf", out _));
+        var beyond = await (await Client.Get($"{at}/balance?version={stream[^1].Version + 1}")).ShouldBeProblem(400, "version-beyond-stream");
+        Assert.Equal(stream[^1].Version, beyond.GetProperty("streamVersion").GetInt64());
+        await (await Client.Get($"/v1/accounts/nobody-ever/balance?asOf={CreditsKit.Iso(start)}")).ShouldBeProblem(404, "account-not-found");
         await (await Client.Get($"{at}/balance?version=0")).ShouldBeProblem(400, "validation");
         await (await Client.Get($"{at}/balance?asOf=yesterday")).ShouldBeProblem(400, "validation");
         await (await Client.Get($"{at}/balance?asOf={CreditsKit.Iso(start)}&version=1")).ShouldBeProblem(400, "validation");
