@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Ledger.Domain.Accounts;
@@ -29,9 +30,14 @@ public static class LedgerStore
 
         // Records are written by the account's serialized command path in the same transaction as
         // the events they derive from (not inline multi-stream projections: marten#3488).
-        options.Schema.For<ReservationRecord>().Identity(x => x.Id).Index(x => x.AccountId);
-        options.Schema.For<UsageRecord>().Identity(x => x.Id).Index(x => x.AccountId);
-        options.Schema.For<RefundRecord>().Identity(x => x.Id).Index(x => x.AccountId);
+        // The lists (newest first, keyset-paged: Ledger.Api.Http.Keyset) walk (account, instant, id) indexes.
+        options.Schema.For<ReservationRecord>().Identity(x => x.Id).Index(x => x.AccountId)
+            .Index(new Expression<Func<ReservationRecord, object>>[] { x => x.AccountId, x => x.ReservedAt, x => x.Id });
+        options.Schema.For<UsageRecord>().Identity(x => x.Id).Index(x => x.AccountId)
+            .Index(new Expression<Func<UsageRecord, object>>[] { x => x.AccountId, x => x.RecordedAt, x => x.Id });
+        options.Schema.For<RefundRecord>().Identity(x => x.Id).Index(x => x.AccountId)
+            .Index(new Expression<Func<RefundRecord, object>>[] { x => x.AccountId, x => x.RefundedAt, x => x.Id });
+        options.Schema.For<Account>().Index(new Expression<Func<Account, object>>[] { x => x.OpenedAt, x => x.Id });
     }
 
     /// <summary>
