@@ -5,6 +5,7 @@ using JasperFx.CodeGeneration;
 using JasperFx.Resources;
 using Ledger.Api.Accounts;
 using Ledger.Api.Auth;
+using Ledger.Api.Cli;
 using Ledger.Api.Guards;
 using Ledger.Api.Hosting;
 using Ledger.Api.Http;
@@ -20,6 +21,9 @@ using Scalar.AspNetCore;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
+
+// Ledger's own command line (Cli/): no web host, no Wolverine; `codegen` alone goes on to JasperFx's (scripts/codegen.sh).
+if (LedgerCli.Handles(args)) return await LedgerCli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Host.ApplyJasperFxExtensions();
@@ -68,13 +72,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 
 builder.Services.AddMarten(sp =>
     {
-        var options = new StoreOptions();
-        LedgerStore.Configure(options, database);
-        options.Events.TimeProvider = sp.GetRequiredService<TimeProvider>();
-        options.Schema.For<ApiKey>().Index(k => k.SecretHash, i => i.IsUnique = true);
-        options.Schema.For<Ledger.Api.Idempotency.IdempotencyRecord>();
-        options.Schema.For<Ledger.Api.Webhooks.WebhookDelivery>().Index(d => d.Status).Index(d => d.Type).Index(d => d.AccountId);
-        return options;
+        return ServiceStore.Configure(new StoreOptions(), database, sp.GetRequiredService<TimeProvider>());
     })
     .UseLightweightSessions()
     .IntegrateWithWolverine()
@@ -123,8 +121,8 @@ app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("r
 app.MapProblemPages();
 app.MapWolverineEndpoints(o => o.AddPolicy<ValidationPolicy>());
 
-app.Lifetime.ApplicationStarted.Register(() =>
-    Console.WriteLine($"Ledger listening on {string.Join(", ", app.Urls)}; API reference at {app.Urls.FirstOrDefault()}/docs"));
+app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(
+    $"Ledger listening on {string.Join(", ", app.Urls)}; API reference at {app.Urls.FirstOrDefault()}/docs; database {ServiceStore.Describe(database)}"));
 
 return await app.RunJasperFxCommands(args);
 

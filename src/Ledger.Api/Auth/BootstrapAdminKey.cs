@@ -28,7 +28,8 @@ public sealed class BootstrapAdminKey(IDocumentStore store, LedgerSettings setti
         var generated = ApiKey.NewSecret();
         session.Store(ApiKey.Create("generated admin", [Scopes.Admin], null, generated, clock.GetUtcNow()));
         await session.SaveChangesAsync(ct);
-        log.LogWarning("First start: generated admin API key (shown once): {Secret}", generated);
+        // on the terminal only, once: never in a log line, which log sinks would keep
+        log.LogInformation("First start: generated an admin API key (its secret is printed on the console once)");
         Console.WriteLine($"\nAdmin API key (shown once, store it now): {generated}\n");
     }
 

@@ -1,32 +1,37 @@
-using JasperFx.CommandLine;
 using Ledger.Api.Audit;
+using Spectre.Console;
 using Ledger.Domain.Accounts;
 using Marten;
 
 namespace Ledger.Api.Cli;
 
-public sealed class CheckInvariantsInput : NetCoreInput
-{
-    [Description("Check only this account")]
-    [FlagAlias("account", 'a')]
-    public string? AccountFlag { get; set; }
-}
-
 /// <summary>
-/// Recomputes every account from its events alone and compares with the stored inline view; also
-/// checks the ledger's arithmetic invariants on the recomputed state. Exit code 1 on any drift.
+/// Recomputes accounts from their events alone and compares with the stored inline views; also checks the ledger's
+/// arithmetic invariants on the recomputed state. Exit code 1 on any drift, or for an account that does not exist.
 /// </summary>
-[Description("Recompute accounts from events and report any drift from the stored views", Name = "check-invariants")]
-public sealed class CheckInvariantsCommand : JasperFxAsyncCommand<CheckInvariantsInput>
+public sealed class CheckInvariantsCommand : ILedgerCommand
 {
-    public override async Task<bool> Execute(CheckInvariantsInput input)
+    public string Name => "check-invariants";
+    public string Description => "Recompute accounts from their events and report any drift from the stored views";
+    public IReadOnlyList<CliOption> Options { get; } = [new("account", "Check only this account", "ID")];
+
+    public async Task<int> RunAsync(CliContext context)
     {
-        using var host = input.BuildHost();
-        var store = host.Services.GetRequiredService<IDocumentStore>();
-        var report = await InvariantCheck.Run(store, input.AccountFlag);
-        foreach (var drift in report.Drifts) Console.WriteLine($"DRIFT {drift}");
-        Console.WriteLine($"{report.Accounts} accounts, {report.Events} events checked, {report.Drifts.Count} drifts");
-        return report.Drifts.Count == 0;
+        var account = context.Option("account");
+        if (account is not null)
+        {
+            await using var session = context.Store.QuerySession();
+            if (await session.Events.FetchStreamStateAsync(account) is null && await session.LoadAsync<Account>(account) is null)
+                return context.Fail(1, $"Account '{account}' not found.");
+        }
+        var report = await InvariantCheck.Run(context.Store, account);
+        context.Answer(report, () =>
+        {
+            foreach (var drift in report.Drifts) context.Console.MarkupLineInterpolated($"[red]DRIFT[/] {drift}");
+            context.Console.MarkupLineInterpolated(
+                $"{report.Accounts} accounts, {report.Events} events checked, [{(report.Drifts.Count == 0 ? "green" : "red")}]{report.Drifts.Count} drifts[/]");
+        });
+        return report.Drifts.Count == 0 ? 0 : 1;
     }
 }
 

@@ -50,21 +50,24 @@ public static class StripeSetup
         services.AddSingleton<StripeEventMapper>();
         services.AddSingleton<StripeEvents>();
         services.AddSingleton<IAccountOutboxSource, OverageMeter>();
-        services.ConfigureMarten(options =>
-        {
-            options.Schema.For<StripeEventRecord>()
-                .Index(x => x.Status).Index(x => x.WaitingFor).Index(x => x.AccountId)
-                .Index(x => x.PaymentKey).Index(x => x.StripeCreatedAt);
-            options.Schema.For<StripeEventClaim>();
-            options.Schema.For<StripeMilestone>().Index(x => x.AccountId);
-            options.Schema.For<StripeCustomerLink>().Index(x => x.AccountId);
-            options.Schema.For<StripeAccountState>();
-            options.Schema.For<StripeCheckoutSession>().Index(x => x.AccountId);
-            options.Schema.For<StripeMeterReport>().Index(x => x.AccountId);
-            // Events name a Stripe customer; accounts opened with one are found by it.
-            options.Schema.For<Account>().Index(x => x.StripeCustomerId);
-        });
+        services.ConfigureMarten(ConfigureDocuments);
         return services;
+    }
+
+    /// <summary>The Stripe documents and their indexes (also for the command line's store, which has no container).</summary>
+    public static void ConfigureDocuments(StoreOptions options)
+    {
+        options.Schema.For<StripeEventRecord>()
+            .Index(x => x.Status).Index(x => x.WaitingFor).Index(x => x.AccountId)
+            .Index(x => x.PaymentKey).Index(x => x.StripeCreatedAt);
+        options.Schema.For<StripeEventClaim>();
+        options.Schema.For<StripeMilestone>().Index(x => x.AccountId);
+        options.Schema.For<StripeCustomerLink>().Index(x => x.AccountId);
+        options.Schema.For<StripeAccountState>();
+        options.Schema.For<StripeCheckoutSession>().Index(x => x.AccountId);
+        options.Schema.For<StripeMeterReport>().Index(x => x.AccountId);
+        // Events name a Stripe customer; accounts opened with one are found by it.
+        options.Schema.For<Account>().Index(x => x.StripeCustomerId);
     }
 }
 
