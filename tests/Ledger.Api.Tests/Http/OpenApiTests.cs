@@ -114,6 +114,50 @@ public sealed class OpenApiTests(OpenApiApp fixture) : IClassFixture<OpenApiApp>
     }
 
     [Fact]
+    public async Task Request_fields_are_required_only_when_the_API_requires_them_and_numbers_are_integers()
+    {
+        var document = await Document();
+        JsonElement Body(string path)
+        {
+            var body = document.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody");
+            return Resolve(document, Resolve(document, body).GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        }
+        string[] Required(JsonElement schema) =>
+            schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).Order().ToArray() : [];
+
+        Required(Body("/v1/accounts/{accountId}/usage")).ShouldBe(["amount"]);
+        Required(Body("/v1/accounts/{accountId}/reservations")).ShouldBe(["amount"]);
+        Required(Body("/v1/accounts")).ShouldBe(["accountId", "plan"]);
+        Required(Body("/v1/accounts/{accountId}/grants")).ShouldBe(["amount", "reason", "source"]);
+        Required(Body("/v1/accounts/{accountId}/reservations/{reservationId}/commit")).ShouldBeEmpty();
+        var amount = Body("/v1/accounts/{accountId}/usage").GetProperty("properties").GetProperty("amount");
+        amount.GetProperty("type").GetRawText().ShouldBe("\"integer\"");
+        document.GetRawText().ShouldNotContain("\"string\",\"integer\"");
+
+        var problem = document.GetProperty("components").GetProperty("schemas").GetProperty("ProblemDetails");
+        problem.GetProperty("properties").TryGetProperty("errors", out _).ShouldBeTrue();
+        problem.TryGetProperty("additionalProperties", out var extra).ShouldBeTrue();
+        extra.ValueKind.ShouldNotBe(JsonValueKind.False);
+    }
+
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public async Task Each_keyed_operation_documents_its_problems_with_examples(string method, string path)
+    {
+        var operation = (await Document()).GetProperty("paths").GetProperty(path).GetProperty(method);
+        var responses = operation.GetProperty("responses");
+        var expected = new List<string> { "401", "403" };
+        if (path.Contains("{accountId}", StringComparison.Ordinal)) expected.AddRange(["404", "429"]);
+        if (method is "post" or "delete") expected.AddRange(["409", "422"]);
+        foreach (var status in expected)
+        {
+            responses.TryGetProperty(status, out var response).ShouldBeTrue($"{method} {path}: no {status}");
+            var media = response.GetProperty("content").GetProperty("application/problem+json");
+            (media.TryGetProperty("example", out _) || media.TryGetProperty("examples", out _)).ShouldBeTrue($"{method} {path} {status}: no example");
+        }
+    }
+
+    [Fact]
     public async Task The_bearer_API_key_scheme_is_declared_and_required()
     {
         var document = await Document();
