@@ -42,3 +42,21 @@ public sealed class DbAssertCommand : ILedgerCommand
         return 0;
     }
 }
+
+/// <summary>Drops the ledger's schema, everything in it (accounts, events, keys, Stripe records): a fresh start for a demo or a tour.</summary>
+public sealed class DbResetCommand : ILedgerCommand
+{
+    public string Name => "db-reset";
+    public string Description => "Drop the ledger's schema and everything in it (asks for --yes); the service recreates it at start";
+    public IReadOnlyList<CliOption> Options { get; } = [new("yes", "Confirm: every account, event and API key is deleted", null, Required: true)];
+
+    public async Task<int> RunAsync(CliContext context)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(LedgerCli.Database());
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"drop schema if exists {Ledger.Projections.LedgerStore.Schema} cascade", connection);
+        await command.ExecuteNonQueryAsync();
+        context.Answer(new { reset = true }, () => context.Console.MarkupLine("The ledger's schema was dropped; the service recreates it empty at start."));
+        return 0;
+    }
+}
