@@ -10,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export LEDGER_DATABASE=${LEDGER_DATABASE:-Host=127.0.0.1;Database=codegen}
-dotnet build src/Ledger.Api/Ledger.Api.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+# stale files can break the build (an endpoint's signature changed): remove them first, build without them
 rm -rf src/Ledger.Api/Internal/Generated
+dotnet build src/Ledger.Api/Ledger.Api.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 cd src/Ledger.Api
 dotnet bin/Release/net10.0/Ledger.Api.dll codegen write | grep -c "Wrote generated code file" | sed 's/$/ files written to src\/Ledger.Api\/Internal\/Generated/'
 cd ../..

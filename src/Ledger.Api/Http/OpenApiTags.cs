@@ -8,6 +8,8 @@ public sealed class OpenApiTags : IOpenApiDocumentTransformer
 {
     private static readonly Dictionary<string, string> Descriptions = new(StringComparer.Ordinal)
     {
+        ["Alerts"] = "An account's own low-balance threshold for the balance.low operator webhook (admin).",
+        ["Operator webhooks"] = "Signed webhooks to the operator on threshold crossings and status changes: deliveries and resends (admin).",
         ["Accounts"] = "Open an account on a plan; read it with its blocks, holds and status; change its plan; grace and suspension (admin).",
         ["API keys"] = "Create, list and revoke API keys (admin). A key's secret is shown once.",
         ["Audit"] = "What happened to an account: its events with who wrote each and why, statements and usage series, recomputed from the events.",

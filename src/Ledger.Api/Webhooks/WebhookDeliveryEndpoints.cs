@@ -47,7 +47,7 @@ public static class WebhookDeliveryEndpoints
     public static async Task<IResult> Resend(string deliveryId, IQuerySession session, IMessageBus bus, HttpContext http)
     {
         var delivery = deliveryId.Length <= 200 ? await session.LoadAsync<WebhookDelivery>(deliveryId, http.RequestAborted) : null;
-        if (delivery is null) return Problems.Result("not-found", $"No webhook delivery '{deliveryId}'.");
+        if (delivery is null) return Problems.Result(ProblemTypes.NotFound, $"No webhook delivery '{deliveryId}'.");
         await bus.PublishAsync(new DeliverOperatorWebhook(delivery.Id, delivery.Type, delivery.AccountId, delivery.CreatedAt, delivery.Data, Resend: true));
         return Results.Json(delivery, statusCode: StatusCodes.Status202Accepted);
     }

@@ -210,7 +210,11 @@ public static class CreditsKit
         }
         Assert.Equal(replayed.RecentUsage ?? [], view.RecentUsage ?? []);
         // every other field (status, period, period consumption, anomaly and freeze flags ...) by value
-        Assert.Equal(replayed with { Blocks = view.Blocks, Holds = view.Holds, RecentUsage = view.RecentUsage, Metadata = view.Metadata }, view);
+        Assert.Equal((replayed.ActiveAlerts ?? []).Order(StringComparer.Ordinal), (view.ActiveAlerts ?? []).Order(StringComparer.Ordinal));
+        Assert.Equal(replayed with
+        {
+            Blocks = view.Blocks, Holds = view.Holds, RecentUsage = view.RecentUsage, Metadata = view.Metadata, ActiveAlerts = view.ActiveAlerts,
+        }, view);
         var now = app.Clock.GetUtcNow();
         Assert.Equal(Balance.Sum(replayed, now), Balance.Sum(view, now));
         Assert.True(Balance.Sum(replayed, now).IsConsistent);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using System;
 using System.Linq;
 using Wolverine.Http;
+using Wolverine.Runtime;
 
 namespace Internal.Generated.WolverineHandlers
 {
@@ -14,28 +15,33 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class POST_v1_webhooks_stripe : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly Ledger.Api.Stripe.StripeEvents _stripeEvents;
         private readonly Ledger.Api.Stripe.StripeOptions _stripeOptions;
         private readonly Microsoft.Extensions.Logging.ILogger<Ledger.Api.Stripe.StripeEvents> _loggerOfStripeEvents;
         private readonly System.TimeProvider _timeProvider;
+        private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_v1_webhooks_stripe(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Ledger.Api.Stripe.StripeEvents stripeEvents, Ledger.Api.Stripe.StripeOptions stripeOptions, Microsoft.Extensions.Logging.ILogger<Ledger.Api.Stripe.StripeEvents> loggerOfStripeEvents, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public POST_v1_webhooks_stripe(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Ledger.Api.Stripe.StripeOptions stripeOptions, Microsoft.Extensions.Logging.ILogger<Ledger.Api.Stripe.StripeEvents> loggerOfStripeEvents, System.TimeProvider timeProvider, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
-            _stripeEvents = stripeEvents;
             _stripeOptions = stripeOptions;
             _loggerOfStripeEvents = loggerOfStripeEvents;
             _timeProvider = timeProvider;
+            _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Ledger.Api.Stripe.StripeWebhookEndpoint").SetTag("http.route", "/v1/webhooks/stripe").SetTag("http.request.method", "POST");
+            Wolverine.Http.Runtime.RequestIdMiddleware.Apply(httpContext, messageContext);
             
             // The actual HTTP request handler execution
-            var result = await Ledger.Api.Stripe.StripeWebhookEndpoint.Post(httpContext, _stripeEvents, _stripeOptions, _timeProvider, _loggerOfStripeEvents).ConfigureAwait(false);
+            var result = await Ledger.Api.Stripe.StripeWebhookEndpoint.Post(httpContext, messageContext, _stripeOptions, _timeProvider, _loggerOfStripeEvents).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
         }
     }
 
