@@ -766,10 +766,6 @@ export interface components {
             version: number;
             balance: components["schemas"]["BalanceView"];
         };
-        AccountWrite: {
-            accountId: string;
-            command: components["schemas"]["IAccountCommand"];
-        };
         AlertSettings: {
             /** Format: int64 */
             lowBalance?: null | number;
@@ -3459,13 +3455,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountWrite"];
+                    "application/json": components["schemas"]["GrantResponse"];
                 };
             };
             /** @description Created */
@@ -4188,13 +4184,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountWrite"];
+                    "application/json": components["schemas"]["RefundResponse"];
                 };
             };
             /** @description Created */
@@ -4567,13 +4563,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountWrite"];
+                    "application/json": components["schemas"]["ReservationResponse"];
                 };
             };
             /** @description Created */
@@ -5431,13 +5427,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountWrite"];
+                    "application/json": components["schemas"]["UsageResponse"];
                 };
             };
             /** @description Created */

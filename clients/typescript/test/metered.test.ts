@@ -75,8 +75,9 @@ test('a commit whose answer is lost is retried with the same Idempotency-Key and
     const ledger = client();
     assert.equal((await ledger.getBalance(accountId)).consumed, 250);
     const commits = [];
-    for await (const event of ledger.events(accountId, { limit: 2 })) if (event.type === 'ReservationCommitted') commits.push(event);
+    for await (const event of ledger.events(accountId, { limit: 2 })) if (event.type === 'reservation_committed') commits.push(event);
     assert.equal(commits.length, 1);
+    assert.match(String(commits[0].metadata.idempotencyKey), /^mtr_.*:commit$/);
   } finally {
     await proxy.close();
   }

@@ -73,8 +73,8 @@ public partial class LedgerClient
         SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/grants", [("limit", limit), ("starting_after", startingAfter)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>Grant a block of credits (<c>POST /v1/accounts/{accountId}/grants</c>).</summary>
-    public Task<JsonElement> CreateGrantAsync(string accountId, GrantRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/grants", null, Content(body, LedgerJson.Default.GrantRequest), idempotencyKey, LedgerJson.Default.JsonElement, cancellationToken);
+    public Task<GrantResponse> CreateGrantAsync(string accountId, GrantRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/grants", null, Content(body, LedgerJson.Default.GrantRequest), idempotencyKey, LedgerJson.Default.GrantResponse, cancellationToken);
 
     /// <summary>Void what is left of a grant (<c>POST /v1/accounts/{accountId}/grants/{grantId}/void</c>).</summary>
     public Task<JsonElement> VoidGrantAsync(string accountId, string grantId, JsonObject? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
@@ -109,8 +109,8 @@ public partial class LedgerClient
         SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/reservations", [("status", status), ("limit", limit), ("starting_after", startingAfter)], null, null, LedgerJson.Default.ListPageOfReservationView, cancellationToken);
 
     /// <summary>Hold credits before a costly operation (all or nothing) (<c>POST /v1/accounts/{accountId}/reservations</c>).</summary>
-    public Task<JsonElement> ReserveAsync(string accountId, ReserveRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/reservations", null, Content(body, LedgerJson.Default.ReserveRequest), idempotencyKey, LedgerJson.Default.JsonElement, cancellationToken);
+    public Task<ReservationResponse> ReserveAsync(string accountId, ReserveRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/reservations", null, Content(body, LedgerJson.Default.ReserveRequest), idempotencyKey, LedgerJson.Default.ReservationResponse, cancellationToken);
 
     /// <summary>Consume what the operation really cost and release the rest (<c>POST /v1/accounts/{accountId}/reservations/{reservationId}/commit</c>).</summary>
     public Task<CommitResponse> CommitReservationAsync(string accountId, string reservationId, CommitRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
@@ -133,8 +133,8 @@ public partial class LedgerClient
         SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/usage", [("from", from), ("to", to), ("groupBy", groupBy)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>Deduct credits at once, without a hold (<c>POST /v1/accounts/{accountId}/usage</c>).</summary>
-    public Task<JsonElement> RecordUsageAsync(string accountId, UsageRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/usage", null, Content(body, LedgerJson.Default.UsageRequest), idempotencyKey, LedgerJson.Default.JsonElement, cancellationToken);
+    public Task<UsageResponse> RecordUsageAsync(string accountId, UsageRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/usage", null, Content(body, LedgerJson.Default.UsageRequest), idempotencyKey, LedgerJson.Default.UsageResponse, cancellationToken);
 
     /// <summary>Start a Stripe Checkout for a credit pack; credits follow the paid webhook (<c>POST /v1/accounts/{accountId}/checkout-sessions</c>).</summary>
     public Task<JsonElement> CreateCheckoutSessionAsync(string accountId, JsonObject? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
