@@ -67,6 +67,10 @@ const names = {
 
 const camel = (s) => s.replace(/[^A-Za-z0-9]+(.)/g, (_, c) => c.toUpperCase()).replace(/^./, (c) => c.toLowerCase());
 const snake = (s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toLowerCase();
+const pythonKeywords = new Set(['from', 'import', 'class', 'def', 'global', 'in', 'is', 'not', 'or', 'and', 'pass', 'return', 'with', 'as', 'async', 'await', 'lambda', 'yield']);
+const py = (s) => (pythonKeywords.has(snake(s)) ? `${snake(s)}_` : snake(s));
+const csharpKeywords = new Set(['from', 'to', 'in', 'out', 'ref', 'base', 'class', 'event', 'object', 'string', 'operator', 'params', 'checked', 'fixed', 'lock', 'default', 'namespace']);
+const cs = (s) => (csharpKeywords.has(camel(s)) ? `@${camel(s)}` : camel(s));
 const pascal = (s) => camel(s).replace(/^./, (c) => c.toUpperCase());
 
 async function get(path) {
@@ -149,15 +153,15 @@ function pythonOperations(ops) {
     '    def _call(self, method: str, path: str, path_params: Mapping[str, str], query: Optional[Mapping[str, Any]],',
     '              body: Any, idempotency_key: Optional[str] = None) -> Any:', '        raise NotImplementedError', ''];
   for (const op of ops) {
-    const params = ['self', ...op.pathParams.map((p) => `${snake(p)}: str`)];
+    const params = ['self', ...op.pathParams.map((p) => `${py(p)}: str`)];
     if (op.body) params.push(op.body.required ? 'body: Mapping[str, Any]' : 'body: Optional[Mapping[str, Any]] = None');
-    const kw = [...op.query.map((q) => `${snake(q)}: Any = None`)];
+    const kw = [...op.query.map((q) => `${py(q)}: Any = None`)];
     if (op.method !== 'GET') kw.push('idempotency_key: Optional[str] = None');
     if (kw.length) params.push('*', ...kw);
     lines.push(`    def ${snake(op.name)}(${params.join(', ')}) -> Any:`);
     lines.push(`        """${(op.summary || op.key).replace(/"/g, "'")} ({${''}${op.key}})."""`.replace('{' + op.key + '}', op.key));
-    const pathParams = `{${op.pathParams.map((p) => `"${p}": ${snake(p)}`).join(', ')}}`;
-    const query = op.query.length ? `{${op.query.map((q) => `"${q}": ${snake(q)}`).join(', ')}}` : 'None';
+    const pathParams = `{${op.pathParams.map((p) => `"${p}": ${py(p)}`).join(', ')}}`;
+    const query = op.query.length ? `{${op.query.map((q) => `"${q}": ${py(q)}`).join(', ')}}` : 'None';
     lines.push(`        return self._call("${op.method}", "${op.path}", ${pathParams}, ${query}, ${op.body ? 'body' : 'None'}${op.method !== 'GET' ? ', idempotency_key' : ''})`);
     lines.push('');
   }
@@ -194,11 +198,11 @@ function dotnetOperations(ops) {
       const t = op.body.ref && dotnetModels.has(op.body.ref) ? op.body.ref : 'JsonObject';
       params.push(op.body.required ? `${t} body` : `${t}? body = null`);
     }
-    for (const q of op.query) params.push(`string? ${camel(q)} = null`);
+    for (const q of op.query) params.push(`string? ${cs(q)} = null`);
     if (op.method !== 'GET') params.push('string? idempotencyKey = null');
     params.push('CancellationToken cancellationToken = default');
     const path = op.path.replace(/\{([^}]+)\}/g, (_, p) => `{Escape(${p})}`);
-    const query = op.query.length ? `[${op.query.map((q) => `("${q}", ${camel(q)})`).join(', ')}]` : 'null';
+    const query = op.query.length ? `[${op.query.map((q) => `("${q}", ${cs(q)})`).join(', ')}]` : 'null';
     const bodyArg = op.body ? (op.body.ref && dotnetModels.has(op.body.ref) ? `Content(body, LedgerJson.Default.${op.body.ref})` : 'Content(body)') : 'null';
     lines.push(`    /// <summary>${(op.summary || op.key).replace(/&/g, '&amp;').replace(/</g, '&lt;')} (<c>${op.key}</c>).</summary>`);
     lines.push(`    public Task<${ret}> ${pascal(op.name)}Async(${params.join(', ')}) =>`);

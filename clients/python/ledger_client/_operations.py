@@ -28,9 +28,9 @@ class Operations:
         """Set the account's own low-balance threshold (null: its plan's); balance.low fires when available drops below it (POST /v1/accounts/{accountId}/alerts)."""
         return self._call("POST", "/v1/accounts/{accountId}/alerts", {"accountId": account_id}, None, body, idempotency_key)
 
-    def list_events(self, account_id: str, *, after: Any = None, limit: Any = None, type: Any = None, from: Any = None, to: Any = None) -> Any:
+    def list_events(self, account_id: str, *, after: Any = None, limit: Any = None, type: Any = None, from_: Any = None, to: Any = None) -> Any:
         """An account's events in stream order, with who wrote each and why (GET /v1/accounts/{accountId}/events)."""
-        return self._call("GET", "/v1/accounts/{accountId}/events", {"accountId": account_id}, {"after": after, "limit": limit, "type": type, "from": from, "to": to}, None)
+        return self._call("GET", "/v1/accounts/{accountId}/events", {"accountId": account_id}, {"after": after, "limit": limit, "type": type, "from": from_, "to": to}, None)
 
     def list_api_keys(self) -> Any:
         """List API keys (never their secrets) (GET /v1/admin/api-keys)."""
@@ -128,13 +128,13 @@ class Operations:
         """Renew a pending hold's ttl (POST /v1/accounts/{accountId}/reservations/{reservationId}/extend)."""
         return self._call("POST", "/v1/accounts/{accountId}/reservations/{reservationId}/extend", {"accountId": account_id, "reservationId": reservation_id}, None, body, idempotency_key)
 
-    def get_statement(self, account_id: str, *, from: Any = None, to: Any = None, format: Any = None) -> Any:
+    def get_statement(self, account_id: str, *, from_: Any = None, to: Any = None, format: Any = None) -> Any:
         """Statement of a period: opening balance, each movement with the balance after it, closing balance (GET /v1/accounts/{accountId}/statement)."""
-        return self._call("GET", "/v1/accounts/{accountId}/statement", {"accountId": account_id}, {"from": from, "to": to, "format": format}, None)
+        return self._call("GET", "/v1/accounts/{accountId}/statement", {"accountId": account_id}, {"from": from_, "to": to, "format": format}, None)
 
-    def get_usage_series(self, account_id: str, *, from: Any = None, to: Any = None, group_by: Any = None) -> Any:
+    def get_usage_series(self, account_id: str, *, from_: Any = None, to: Any = None, group_by: Any = None) -> Any:
         """Usage series: credits consumed net of refunds per day and/or feature (GET /v1/accounts/{accountId}/usage)."""
-        return self._call("GET", "/v1/accounts/{accountId}/usage", {"accountId": account_id}, {"from": from, "to": to, "groupBy": group_by}, None)
+        return self._call("GET", "/v1/accounts/{accountId}/usage", {"accountId": account_id}, {"from": from_, "to": to, "groupBy": group_by}, None)
 
     def record_usage(self, account_id: str, body: Optional[Mapping[str, Any]] = None, *, idempotency_key: Optional[str] = None) -> Any:
         """Deduct credits at once, without a hold (POST /v1/accounts/{accountId}/usage)."""
@@ -144,9 +144,9 @@ class Operations:
         """Start a Stripe Checkout for a credit pack; credits follow the paid webhook (POST /v1/accounts/{accountId}/checkout-sessions)."""
         return self._call("POST", "/v1/accounts/{accountId}/checkout-sessions", {"accountId": account_id}, None, body, idempotency_key)
 
-    def get_reconciliation(self, *, from: Any = None, to: Any = None) -> Any:
+    def get_reconciliation(self, *, from_: Any = None, to: Any = None) -> Any:
         """Stripe purchases and refunds against ledger purchase grants and voids, per account and in total, with mismatches and unbilled overage (GET /v1/admin/reconciliation)."""
-        return self._call("GET", "/v1/admin/reconciliation", {}, {"from": from, "to": to}, None)
+        return self._call("GET", "/v1/admin/reconciliation", {}, {"from": from_, "to": to}, None)
 
     def list_stripe_events(self, *, status: Any = None, type: Any = None, account_id: Any = None, limit: Any = None, offset: Any = None) -> Any:
         """Stripe events received: processed, duplicate, parked, failed, ignored, with the ledger events each produced (GET /v1/admin/stripe-events)."""

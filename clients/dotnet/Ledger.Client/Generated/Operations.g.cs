@@ -25,8 +25,8 @@ public partial class LedgerClient
         SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/alerts", null, Content(body), idempotencyKey, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>An account's events in stream order, with who wrote each and why (<c>GET /v1/accounts/{accountId}/events</c>).</summary>
-    public Task<AccountEventPage> ListEventsAsync(string accountId, string? after = null, string? limit = null, string? type = null, string? from = null, string? to = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/events", [("after", after), ("limit", limit), ("type", type), ("from", from), ("to", to)], null, null, LedgerJson.Default.AccountEventPage, cancellationToken);
+    public Task<AccountEventPage> ListEventsAsync(string accountId, string? after = null, string? limit = null, string? type = null, string? @from = null, string? @to = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/events", [("after", after), ("limit", limit), ("type", type), ("from", @from), ("to", @to)], null, null, LedgerJson.Default.AccountEventPage, cancellationToken);
 
     /// <summary>List API keys (never their secrets) (<c>GET /v1/admin/api-keys</c>).</summary>
     public Task<JsonElement> ListApiKeysAsync(CancellationToken cancellationToken = default) =>
@@ -125,12 +125,12 @@ public partial class LedgerClient
         SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/reservations/{Escape(reservationId)}/extend", null, Content(body, LedgerJson.Default.ExtendRequest), idempotencyKey, LedgerJson.Default.ReservationResponse, cancellationToken);
 
     /// <summary>Statement of a period: opening balance, each movement with the balance after it, closing balance (<c>GET /v1/accounts/{accountId}/statement</c>).</summary>
-    public Task<JsonElement> GetStatementAsync(string accountId, string? from = null, string? to = null, string? format = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/statement", [("from", from), ("to", to), ("format", format)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
+    public Task<JsonElement> GetStatementAsync(string accountId, string? @from = null, string? @to = null, string? format = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/statement", [("from", @from), ("to", @to), ("format", format)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>Usage series: credits consumed net of refunds per day and/or feature (<c>GET /v1/accounts/{accountId}/usage</c>).</summary>
-    public Task<JsonElement> GetUsageSeriesAsync(string accountId, string? from = null, string? to = null, string? groupBy = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/usage", [("from", from), ("to", to), ("groupBy", groupBy)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
+    public Task<JsonElement> GetUsageSeriesAsync(string accountId, string? @from = null, string? @to = null, string? groupBy = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/usage", [("from", @from), ("to", @to), ("groupBy", groupBy)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>Deduct credits at once, without a hold (<c>POST /v1/accounts/{accountId}/usage</c>).</summary>
     public Task<UsageResponse> RecordUsageAsync(string accountId, UsageRequest? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
@@ -141,8 +141,8 @@ public partial class LedgerClient
         SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/checkout-sessions", null, Content(body), idempotencyKey, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>Stripe purchases and refunds against ledger purchase grants and voids, per account and in total, with mismatches and unbilled overage (<c>GET /v1/admin/reconciliation</c>).</summary>
-    public Task<JsonElement> GetReconciliationAsync(string? from = null, string? to = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, $"/v1/admin/reconciliation", [("from", from), ("to", to)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
+    public Task<JsonElement> GetReconciliationAsync(string? @from = null, string? @to = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/admin/reconciliation", [("from", @from), ("to", @to)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>Stripe events received: processed, duplicate, parked, failed, ignored, with the ledger events each produced (<c>GET /v1/admin/stripe-events</c>).</summary>
     public Task<JsonElement> ListStripeEventsAsync(string? status = null, string? type = null, string? accountId = null, string? limit = null, string? offset = null, CancellationToken cancellationToken = default) =>
