@@ -189,7 +189,7 @@ const dotnetModels = new Set(['AccountView', 'BalanceView', 'ReservationView', '
 const dotnetType = (schema) => (schema && dotnetModels.has(schema) ? schema : 'JsonElement');
 
 function dotnetOperations(ops) {
-  const lines = [header('//'), 'using System.Text.Json;', 'using System.Text.Json.Nodes;', '', 'namespace Ledger.Client;', '',
+  const lines = [header('//'), '#nullable enable', '', 'using System.Text.Json;', 'using System.Text.Json.Nodes;', '', 'namespace Ledger.Client;', '',
     '/// <summary>Every v1 operation, one method each.</summary>', 'public partial class LedgerClient', '{'];
   for (const op of ops) {
     const ret = dotnetType(op.response);
@@ -218,7 +218,7 @@ function dotnetOperations(ops) {
 }
 
 function dotnetProblems(problems) {
-  const lines = [header('//'), 'using System.Net.Http.Headers;', 'using System.Text.Json;', '', 'namespace Ledger.Client;', ''];
+  const lines = [header('//'), '#nullable enable', '', 'using System.Net.Http.Headers;', 'using System.Text.Json;', '', 'namespace Ledger.Client;', ''];
   for (const p of problems) {
     lines.push(`/// <summary>${p.status} <c>${p.code}</c>: ${p.title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}.</summary>`);
     lines.push(`public sealed class ${pascal(p.code)}Exception(int status, JsonElement problem, HttpResponseHeaders? headers) : LedgerException(status, problem, headers);`);
