@@ -70,6 +70,21 @@ class MeteredTests(unittest.TestCase):
         self.assertEqual(len(commits), 1)
         self.assertEqual(commits[0]["metadata"]["idempotencyKey"], f"{hold.reservation_id}:commit")
 
+    def test_a_retry_after_a_crash_with_the_same_reservation_id_resolves_the_same_hold(self):
+        ledger = client()
+        account_id = new_account("py-crash")
+        reservation_id = f"job-{account_id}"
+        # The crashed call got this far: its reserve (as the helper sends it), then nothing.
+        ledger.reserve(account_id, {"reservationId": reservation_id, "amount": 300, "ttlSeconds": 300, "feature": "ai"},
+                       idempotency_key=f"{reservation_id}:reserve")
+        with ledger.metered(account_id, amount=300, feature="ai", reservation_id=reservation_id) as hold:
+            self.assertEqual(hold.reservation_id, reservation_id)
+            hold.commit(100)
+        balance = ledger.get_balance(account_id)
+        self.assertEqual((balance["consumed"], balance["reserved"]), (100, 0))
+        holds = [e for e in ledger.events(account_id) if e["type"] == "credits_reserved"]
+        self.assertEqual(len(holds), 1, "one hold, not two")
+
     def test_the_decorator_form_commits_the_returned_cost_and_returns_the_value(self):
         ledger = client()
         account_id = new_account("py-deco")

@@ -82,3 +82,21 @@ test('a commit whose answer is lost is retried with the same Idempotency-Key and
     await proxy.close();
   }
 });
+
+test('a retry after a crash, with the same reservation id, resolves the hold the crashed call made', async () => {
+  const ledger = client();
+  const accountId = await newAccount('ts-crash');
+  const reservationId = `job-${crypto.randomUUID()}`;
+  // The crashed call got this far: its reserve (as the helper sends it), then nothing.
+  await ledger.reserve(accountId, { reservationId, amount: 300, ttlSeconds: 300, feature: 'ai' }, { idempotencyKey: `${reservationId}:reserve` });
+  await ledger.metered(accountId, { amount: 300, feature: 'ai', reservationId }, async (hold) => {
+    assert.equal(hold.reservationId, reservationId);
+    return 100;
+  });
+  const balance = await ledger.getBalance(accountId);
+  assert.equal(balance.consumed, 100);
+  assert.equal(balance.reserved, 0);
+  const holds = [];
+  for await (const event of ledger.events(accountId)) if (event.type === 'credits_reserved') holds.push(event);
+  assert.equal(holds.length, 1, 'one hold, not two');
+});
