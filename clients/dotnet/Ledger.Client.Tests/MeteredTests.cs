@@ -102,6 +102,24 @@ public sealed class MeteredTests(LedgerService service)
     }
 
     [Fact]
+    public async Task A_retry_after_a_crash_with_the_same_reservation_id_resolves_the_same_hold()
+    {
+        var ledger = service.Client();
+        var accountId = await NewAccount("cs-crash");
+        var reservationId = $"job-{Guid.NewGuid():N}";
+        // The crashed call got this far: its reserve (as the helper sends it), then nothing.
+        await ledger.ReserveAsync(accountId, new ReserveRequest(300, reservationId, 300, "ai"), idempotencyKey: $"{reservationId}:reserve", cancellationToken: Ct);
+        await ledger.MeteredAsync(accountId, new MeteredOptions(300, "ai") { ReservationId = reservationId }, (hold, _) =>
+        {
+            hold.ReservationId.ShouldBe(reservationId);
+            return Task.FromResult(100L);
+        }, Ct);
+        var balance = await ledger.GetBalanceAsync(accountId, cancellationToken: Ct);
+        (balance.Consumed, balance.Reserved).ShouldBe((100, 0));
+        (await ledger.EventsAsync(accountId, cancellationToken: Ct).CountAsync(e => e.Type == "credits_reserved", Ct)).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task A_timeout_cancels_the_operation_releases_the_hold_with_reason_timeout()
     {
         var ledger = service.Client();

@@ -98,6 +98,7 @@ export class LedgerClient extends LedgerOperations {
       }
       options.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
     });
+    stop.catch(() => { /* observed by the race below; a later abort must not be an unhandled rejection */ });
 
     let result: MeteredResult<T>;
     try {

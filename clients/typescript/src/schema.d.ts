@@ -1002,7 +1002,6 @@ export interface components {
             grant: components["schemas"]["BlockView"];
             balance: components["schemas"]["BalanceView"];
         };
-        IAccountCommand: Record<string, never>;
         IResult: Record<string, never>;
         JsonElement: unknown;
         ListPageOfAccountView: {

@@ -130,7 +130,9 @@ public sealed class OpenApiProblems : IOpenApiOperationTransformer, IOpenApiDocu
             },
             AdditionalProperties = new OpenApiSchema(), // open: a problem's own members (available, requiredScope ...)
         };
-        document.Components.Schemas.Remove("AccountWrite"); // only ever the mistaken 200 of writes (DocumentReplays)
+        // Only ever the mistaken 200 of writes (DocumentReplays), and the command type only it referenced.
+        document.Components.Schemas.Remove("AccountWrite");
+        document.Components.Schemas.Remove("IAccountCommand");
         if (document.Tags is { Count: > 0 } tags)
             document.Tags = new HashSet<OpenApiTag>(tags.OrderBy(t => Array.IndexOf(TagOrder, t.Name) is var i && i < 0 ? int.MaxValue : i));
         return Task.CompletedTask;
