@@ -40,3 +40,14 @@ test('verifyWebhookSignature accepts the service scheme (t=..., v1=HMAC of "t.bo
   assert.equal(await verifyWebhookSignature(secret, sign(now - 301, body), body, 300, now), false);
   assert.equal(await verifyWebhookSignature(secret, 'v1=abc', body, 300, now), false);
 });
+
+test('backoff honours Retry-After up to the cap, else grows exponentially with jitter within bounds', async () => {
+  const { backoff, defaultRetryPolicy: policy } = await import('../src/http.js');
+  assert.equal(backoff(0, policy, '3'), 3000);
+  assert.equal(backoff(0, policy, '3600'), policy.maxDelayMs);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+    const delay = backoff(attempt, policy, null);
+    assert.ok(delay >= step / 2 && delay <= step, `attempt ${attempt}: ${delay} not in [${step / 2}, ${step}]`);
+  }
+});
