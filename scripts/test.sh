@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # THE test command: builds the solution once (Release), makes sure a PostgreSQL server is available,
-# runs every test project (tests/*/*.csproj) and ends with exactly one line:
+# runs every test project (tests/*/*.csproj, and clients/*/*.Tests/*.csproj: the client libraries' tests, which also
+# run the TypeScript and Python clients' suites, installing their npm tools with `npm ci`) and ends with exactly one line:
 #
 #   N passed, N failed[, N skipped]
 #
@@ -95,7 +96,7 @@ echo "postgres: $((SECONDS - started)) s"
 
 # ---- tests ------------------------------------------------------------------------------------
 shopt -s nullglob
-projects=(tests/*/*.csproj)
+projects=(tests/*/*.csproj clients/*/*.Tests/*.csproj)
 shopt -u nullglob
 [[ ${#projects[@]} -gt 0 ]] || { problems+=("no test projects under tests/"); total_failed=$((total_failed + 1)); finish 1; }
 

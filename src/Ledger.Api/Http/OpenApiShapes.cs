@@ -61,11 +61,28 @@ public sealed class OpenApiProblems : IOpenApiOperationTransformer, IOpenApiDocu
             Add(operation, 409, ProblemTypes.RequestInProgress);
             Add(operation, 422, ProblemTypes.IdempotencyKeyReused);
         }
+        DocumentReplays(operation);
         foreach (var (status, response) in operation.Responses)
             if (status.StartsWith('4') && response is OpenApiResponse { Content: { } content } && content.TryGetValue(Problems.ContentType, out var media)
                 && media.Example is null && media.Examples is not { Count: > 0 } && ProblemTypes.All.FirstOrDefault(t => t.Status.ToString() == status) is { } sample)
                 media.Example = Example(sample);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A write answers 201 when it happened and 200 when it was a replay (same id and body), with the same body; the
+    /// endpoint's return type (<c>AccountWrite</c>, how the pipeline renders) is not that body, so the 200 gets the 201's.
+    /// </summary>
+    private static void DocumentReplays(OpenApiOperation operation)
+    {
+        if (operation.Responses!.TryGetValue("200", out var ok) && ok is OpenApiResponse { Content: { } content }
+            && content.Values.Any(m => m.Schema is OpenApiSchemaReference { Reference.Id: "AccountWrite" })
+            && operation.Responses.TryGetValue("201", out var created) && created is OpenApiResponse { Content: { Count: > 0 } createdContent })
+            operation.Responses["200"] = new OpenApiResponse
+            {
+                Description = "A replay of an earlier identical request (same id and body): the first answer's body",
+                Content = createdContent.ToDictionary(p => p.Key, p => new OpenApiMediaType { Schema = p.Value.Schema }),
+            };
     }
 
     private static void Add(OpenApiOperation operation, int status, params ProblemType[] types)
@@ -113,6 +130,9 @@ public sealed class OpenApiProblems : IOpenApiOperationTransformer, IOpenApiDocu
             },
             AdditionalProperties = new OpenApiSchema(), // open: a problem's own members (available, requiredScope ...)
         };
+        // Only ever the mistaken 200 of writes (DocumentReplays), and the command type only it referenced.
+        document.Components.Schemas.Remove("AccountWrite");
+        document.Components.Schemas.Remove("IAccountCommand");
         if (document.Tags is { Count: > 0 } tags)
             document.Tags = new HashSet<OpenApiTag>(tags.OrderBy(t => Array.IndexOf(TagOrder, t.Name) is var i && i < 0 ? int.MaxValue : i));
         return Task.CompletedTask;
