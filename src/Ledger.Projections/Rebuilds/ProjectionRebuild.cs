@@ -106,8 +106,9 @@ public sealed class ProjectionRebuild(IDocumentStore store)
                 var sj = s is null ? null : serializer.ToJson(s);
                 var rj = r is null ? null : serializer.ToJson(r);
                 if (sj == rj) continue;
-                foreach (var (field, was, now) in JsonDifferences.Between(sj is null ? null : JsonNode.Parse(sj), rj is null ? null : JsonNode.Parse(rj)))
-                    differences.Add(new ViewDifference(id, view, key, field, was, now));
+                var fields = JsonDifferences.Between(sj is null ? null : JsonNode.Parse(sj), rj is null ? null : JsonNode.Parse(rj)).ToList();
+                if (fields.Count == 0) continue; // the same document written in another member order
+                foreach (var (field, was, now) in fields) differences.Add(new ViewDifference(id, view, key, field, was, now));
                 if (r is not null) changes.Store.Add(r);
                 else changes.Delete.Add(s!);
             }
