@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace Ledger.Api.Cli;
 
 /// <summary>
-/// <c>rebuild-projections</c>: what <c>POST /v1/admin/projections/rebuild</c> does, from the command line, with progress
+/// <c>rebuild</c>: what <c>POST /v1/admin/projections/rebuild</c> does, from the command line, with progress
 /// on the terminal. Exit code 0 when the stored views matched the events (or were repaired), 1 when a dry run found
 /// differences or the recomputed state breaks an invariant.
 /// </summary>
@@ -13,7 +13,7 @@ public sealed class RebuildCommand : ILedgerCommand
 {
     private const int ListedInText = 50;
 
-    public string Name => "rebuild-projections";
+    public string Name => "rebuild";
     public string Description => "Recompute stored views from the events, report every difference, and replace what differs";
     public IReadOnlyList<CliOption> Options { get; } =
     [

@@ -35,7 +35,7 @@ public static class RebuildEndpoint
         + "`accountId` (default every account), `dryRun` (default false: report and replace; true: report only). Each difference names the "
         + "account, the view, the document, the field, the stored value and the recomputed one (the first 1,000 are listed, "
         + "`differencesFound` counts them all). Only documents that differ are replaced, each account under its stream's lock. "
-        + "Invariant violations found on the recomputed state are listed too. The same from the command line: `rebuild-projections`.")]
+        + "Invariant violations found on the recomputed state are listed too. The same from the command line: `rebuild`.")]
     [ProducesResponseType<RebuildReport>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]

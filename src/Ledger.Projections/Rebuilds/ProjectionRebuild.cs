@@ -13,7 +13,7 @@ using Marten;
 namespace Ledger.Projections.Rebuilds;
 
 /// <summary>
-/// Recomputes the stored views of accounts from their events alone (ADR 41): the account (<see cref="AccountProjection.Apply"/>),
+/// Recomputes the stored views of accounts from their events alone (ADR 41): the account (<see cref="AccountProjection.Fold"/>),
 /// its reservation, usage and refund records (the domain's own <c>Evolve</c> of each) and its snapshots, compares each
 /// stored document with its recomputed self field by field, and (unless a dry run) replaces only the documents that
 /// differ, each account under its stream's lock so a concurrent write is never overwritten with an older state.
@@ -161,7 +161,7 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         var snapshots = new List<AccountSnapshot>();
         foreach (var e in events)
         {
-            state = AccountProjection.Apply(state, e);
+            state = AccountProjection.Fold(state, e);
             if (records) known = known.Evolve(e.Data);
             if (state is not null && (at.Contains(e.Version) || (e.Version % AccountSnapshot.Every == 0 && !covered.Contains(AccountSnapshot.BucketOf(e.Version)))))
                 snapshots.Add(AccountSnapshot.Of(state, AccountTimeline.InstantOf(e)));
