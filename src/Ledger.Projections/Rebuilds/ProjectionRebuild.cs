@@ -95,7 +95,10 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         var differences = new List<ViewDifference>();
         var changes = new Changes();
         var serializer = store.Options.Serializer();
-        void Compare<T>(string view, IEnumerable<T> stored, IEnumerable<T> recomputed, Func<T, string> idOf) where T : notnull
+        // Documents are compared as the serializer writes them (stored ones read back and written again: fast, and blind to
+        // member order); one that differs is then diffed field by field against its JSON as stored, so the report shows
+        // what PostgreSQL holds.
+        async Task Compare<T>(string view, IEnumerable<T> stored, IEnumerable<T> recomputed, Func<T, string> idOf) where T : class
         {
             var before = stored.ToDictionary(idOf, StringComparer.Ordinal);
             var after = recomputed.ToDictionary(idOf, StringComparer.Ordinal);
@@ -106,7 +109,10 @@ public sealed class ProjectionRebuild(IDocumentStore store)
                 var sj = s is null ? null : serializer.ToJson(s);
                 var rj = r is null ? null : serializer.ToJson(r);
                 if (sj == rj) continue;
-                var fields = JsonDifferences.Between(sj is null ? null : JsonNode.Parse(sj), rj is null ? null : JsonNode.Parse(rj)).ToList();
+                var raw = s is null ? null : await session.Json.FindByIdAsync<T>(key, ct);
+                var recomputedJson = rj is null ? null : JsonNode.Parse(rj);
+                var fields = JsonDifferences.Between(raw is null ? null : JsonNode.Parse(raw), recomputedJson).ToList();
+                if (fields.Count == 0) fields = JsonDifferences.Between(sj is null ? null : JsonNode.Parse(sj), recomputedJson).ToList();
                 if (fields.Count == 0) continue; // the same document written in another member order
                 foreach (var (field, was, now) in fields) differences.Add(new ViewDifference(id, view, key, field, was, now));
                 if (r is not null) changes.Store.Add(r);
@@ -117,19 +123,19 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         if (scope.Covers(RebuildScope.Accounts))
         {
             var stored = await session.LoadAsync<Account>(id, ct);
-            Compare<Account>(RebuildScope.Accounts, stored is null ? [] : [stored], replay.State is null ? [] : [replay.State], a => a.Id);
+            await Compare<Account>(RebuildScope.Accounts, stored is null ? [] : [stored], replay.State is null ? [] : [replay.State], a => a.Id);
         }
         if (scope.Covers(RebuildScope.Reservations))
-            Compare(RebuildScope.Reservations, await session.Query<ReservationRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
+            await Compare(RebuildScope.Reservations, await session.Query<ReservationRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
                 replay.Records.Reservations.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Usage))
-            Compare(RebuildScope.Usage, await session.Query<UsageRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
+            await Compare(RebuildScope.Usage, await session.Query<UsageRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
                 replay.Records.Usages.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Refunds))
-            Compare(RebuildScope.Refunds, await session.Query<RefundRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
+            await Compare(RebuildScope.Refunds, await session.Query<RefundRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
                 replay.Records.Refunds.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Snapshots))
-            Compare(RebuildScope.Snapshots, storedSnapshots, replay.Snapshots, s => s.Id);
+            await Compare(RebuildScope.Snapshots, storedSnapshots, replay.Snapshots, s => s.Id);
 
         string? violation = null;
         if (replay.State is { } state && events.Count > 0)
