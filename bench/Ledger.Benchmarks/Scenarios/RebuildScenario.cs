@@ -159,7 +159,8 @@ public sealed class RebuildScenario(Options options) : Scenario
             while (await reader.ReadAsync(ct))
                 (tables.TryGetValue(reader.GetString(0), out var list) ? list : tables[reader.GetString(0)] = [])
                     .Add((reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-        foreach (var (table, list) in tables)
+        // streams before their events (a foreign key), then the documents
+        foreach (var (table, list) in tables.OrderBy(t => t.Key switch { "mt_streams" => 0, "mt_events" => 1, _ => 2 }))
         {
             if (table is "mt_doc_apikey" or "mt_doc_idempotencyrecord") continue;
             var kept = list.Where(c => !(c.Name == "seq_id" && c.Default is not null)).ToList();
