@@ -4,7 +4,7 @@
 # prints MISS; only a broken correctness check (e.g. exactly-once) fails the run.
 #
 #   scripts/bench.sh [scenario...]      default: every scenario (bench/Ledger.Benchmarks: `list`):
-#                                       distinct, hot, balance, webhooks
+#                                       distinct, hot, balance, webhooks, rebuild
 #
 # For each scenario: pgbench baselines on a scratch database (before the service starts, so nothing else
 # competes), a fresh database, the service started in Release from its built dll, the scenario, the results

@@ -104,7 +104,11 @@ builder.Services.AddAuthorization(auth =>
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>()
     .AddSchemaTransformer<OpenApiRequestBodies>().AddOperationTransformer<OpenApiProblems>().AddDocumentTransformer<OpenApiProblems>());
-builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+builder.Services.AddSingleton(Ledger.Api.Rebuilds.DriftMonitor.Settings.From(builder.Configuration));
+builder.Services.AddSingleton<Ledger.Api.Rebuilds.DriftMonitor>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<Ledger.Api.Rebuilds.DriftMonitor>());
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
+    .AddCheck<Ledger.Api.Rebuilds.DriftMonitor>("projections", tags: ["ready"]);
 
 var app = builder.Build();
 app.UseLedgerErrorHandling();
@@ -118,7 +122,7 @@ app.UseMiddleware<IdempotencyMiddleware>();
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapScalarApiReference("/docs", o => o.WithTitle("Ledger API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = Ledger.Api.Rebuilds.HealthReportJson.Write });
 app.MapProblemPages();
 app.MapWolverineEndpoints(o => o.AddPolicy<ValidationPolicy>());
 

@@ -27,6 +27,10 @@ public static class LedgerStore
         options.Events.AddEventTypes(AccountEvents.All);
 
         options.Projections.Add<AccountProjection>(ProjectionLifecycle.Inline);
+        // the projection stores a snapshot every AccountSnapshot.Every events as a side effect, in the same transaction (ADR 40)
+        options.Events.EnableSideEffectsOnInlineProjections = true;
+        options.Schema.For<AccountSnapshot>().Identity(x => x.Id)
+            .Index(new Expression<Func<AccountSnapshot, object>>[] { x => x.AccountId, x => x.Version });
 
         // Records are written by the account's serialized command path in the same transaction as
         // the events they derive from (not inline multi-stream projections: marten#3488).

@@ -22,6 +22,6 @@ public static class GetAccountEndpoint
     {
         if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
         var account = await session.LoadAsync<Account>(accountId, http.RequestAborted);
-        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(AccountView.From(account, clock.GetUtcNow(), plans.TermsOf(account.Plan)));
+        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(AccountView.From(plans.Read(account, clock.GetUtcNow())));
     }
 }

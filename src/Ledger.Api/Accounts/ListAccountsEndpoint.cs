@@ -63,6 +63,6 @@ public static class ListAccountsEndpoint
         }
         var accounts = await Keyset.Page<Account>(session, "openedAt", string.Join(" and ", filter), args, page.StartingAfter, page.Limit, ct);
         return Results.Ok(new ListPage<AccountView>(
-            accounts.Data.Select(a => AccountView.From(a, now, plans.TermsOf(a.Plan))).ToList(), accounts.HasMore));
+            accounts.Data.Select(a => AccountView.From(plans.Read(a, now))).ToList(), accounts.HasMore));
     }
 }

@@ -41,6 +41,6 @@ public static class OpenAccountEndpoint
     {
         var command = new OpenAccount(body!.AccountId!, body!.Plan!, body!.StripeCustomerId,
             body!.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata));
-        return new AccountWrite(command.AccountId, command, w => w.Created(AccountView.From(w.Account, w.At)));
+        return new AccountWrite(command.AccountId, command, w => w.Created(AccountView.From(w.Reading)));
     }
 }

@@ -1,6 +1,6 @@
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
-using Ledger.Domain.Plans;
+using Ledger.Projections.ReadModel;
 using Ledger.Domain.Refunds;
 using Ledger.Domain.Reservations;
 using Ledger.Domain.Usage;
@@ -23,16 +23,12 @@ public sealed record BalanceView(
     string AccountId, DateTimeOffset AsOf, long Version, long Granted, long Consumed, long Expired, long Voided,
     long Refunded, long Reserved, long Available, long Overage, long Upcoming, long Frozen, IReadOnlyList<BlockView> Blocks)
 {
-    /// <summary>
-    /// The balance as time leaves it at <paramref name="at"/>: due holds and grants already count as
-    /// expired and, given the plan, a period that ended is already renewed.
-    /// </summary>
-    public static BalanceView From(Account account, DateTimeOffset at, PlanTerms? plan = null)
+    /// <summary>The balance of a reading (<see cref="AccountReadModel.At"/>): what time alone did by then is already counted.</summary>
+    public static BalanceView From(AccountReading reading)
     {
-        var state = account.Then(CatchUp.To(account, at, plan));
-        var b = Balance.Sum(state, at);
+        var (state, at, b) = (reading.State, reading.At, reading.Balance);
         var blocks = DrainOrder.Sort(state.Blocks.Values).Select(x => BlockView.From(x, at)).ToList();
-        return new BalanceView(account.Id, at, account.Version, b.Granted, b.Consumed, b.Expired, b.Voided, b.Refunded,
+        return new BalanceView(state.Id, at, state.Version, b.Granted, b.Consumed, b.Expired, b.Voided, b.Refunded,
             b.Reserved, b.Available, b.Overage, b.Upcoming, b.Frozen, blocks);
     }
 }
@@ -41,15 +37,12 @@ public sealed record AccountView(
     string AccountId, string Plan, string Status, string? StripeCustomerId, IReadOnlyDictionary<string, string>? Metadata,
     DateTimeOffset OpenedAt, long Version, BalanceView Balance)
 {
-    public static AccountView From(Account account, DateTimeOffset now, PlanTerms? plan = null)
+    public static AccountView From(AccountReading reading)
     {
-        var state = account.Then(CatchUp.To(account, now, plan));
-        return new AccountView(account.Id, account.Plan, StatusOf(state), account.StripeCustomerId, account.Metadata,
-            account.OpenedAt, account.Version, BalanceView.From(account, now, plan));
+        var state = reading.State;
+        return new AccountView(state.Id, state.Plan, reading.Status, state.StripeCustomerId, state.Metadata,
+            state.OpenedAt, state.Version, BalanceView.From(reading));
     }
-
-    public static string StatusOf(Account state) =>
-        state.Status != AccountStatus.Active ? state.Status.ToString().ToLowerInvariant() : state.SpendingFrozen ? "frozen" : "active";
 }
 
 public sealed record ReservationView(

@@ -1,4 +1,4 @@
-using Ledger.Api.Audit;
+using Ledger.Projections.Rebuilds;
 using Spectre.Console;
 using Ledger.Domain.Accounts;
 using Marten;
@@ -37,42 +37,16 @@ public sealed class CheckInvariantsCommand : ILedgerCommand
 
 public sealed record InvariantReport(int Accounts, long Events, IReadOnlyList<string> Drifts);
 
+/// <summary>The rebuild's comparison of the account views, as a dry run, and the invariants on the recomputed state.</summary>
 public static class InvariantCheck
 {
     public static async Task<InvariantReport> Run(IDocumentStore store, string? onlyAccount = null, CancellationToken ct = default)
     {
-        await using var session = store.QuerySession();
-        var ids = onlyAccount is not null
-            ? [onlyAccount]
-            : await session.Query<Account>().Select(a => a.Id).ToListAsync(ct);
-        var drifts = new List<string>();
-        long events = 0;
-        foreach (var id in ids)
-        {
-            var stream = await session.Events.FetchStreamAsync(id, token: ct);
-            events += stream.Count;
-            Account? replayed = null;
-            foreach (var e in stream) replayed = Account.Evolve(replayed, e.Data) is { } next ? next with { Version = e.Version } : null;
-            var stored = await session.LoadAsync<Account>(id, ct);
-            if (replayed is null || stored is null)
-            {
-                drifts.Add($"{id}: stored view {(stored is null ? "missing" : "present")}, stream {(replayed is null ? "empty" : "present")}");
-                continue;
-            }
-            var at = stream.Count > 0 ? AccountHistory.InstantOf(stream[^1]) : DateTimeOffset.UtcNow;
-            try
-            {
-                Invariants.Check(replayed, at);
-            }
-            catch (LedgerInvariantViolated ex)
-            {
-                drifts.Add($"{id}: invariant broken after replay: {ex.Message}");
-            }
-            var a = Balance.Sum(stored, at);
-            var b = Balance.Sum(replayed, at);
-            if (a != b || stored.Version != replayed.Version || stored.Holds.Count != replayed.Holds.Count)
-                drifts.Add($"{id}: stored {a} v{stored.Version} differs from replay {b} v{replayed.Version}");
-        }
-        return new InvariantReport(ids.Count, events, drifts);
+        var report = await new ProjectionRebuild(store).Run(new RebuildScope(RebuildScope.Accounts, onlyAccount, DryRun: true), ct: ct);
+        var drifts = report.Differences
+            .Select(d => $"{d.AccountId}: {d.Field} stored {d.Stored ?? "(none)"}, replayed {d.Recomputed ?? "(none)"}")
+            .Concat(report.InvariantViolations.Select(v => $"invariant broken after replay: {v}"))
+            .ToList();
+        return new InvariantReport(report.Streams, report.Events, drifts);
     }
 }

@@ -6,6 +6,7 @@ using Ledger.Api.Http;
 using Ledger.Api.Writes;
 using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
+using Ledger.Projections.ReadModel;
 using Ledger.Domain.Entitlements;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -18,16 +19,12 @@ public sealed record EntitlementsView(
     string AccountId, string Plan, string Status, IReadOnlyDictionary<string, bool> Features,
     DateTimeOffset? GraceEndsAt, bool Frozen, DateTimeOffset? AnomalyFlaggedAt)
 {
-    /// <summary>Every feature any plan knows, on or off for this account now.</summary>
-    public static EntitlementsView From(Account account, PlanCatalog plans, DateTimeOffset now)
+    /// <summary>Every feature any plan knows, on or off for this account in the reading (the one read model).</summary>
+    public static EntitlementsView From(AccountReading reading, PlanCatalog plans)
     {
-        var terms = plans.TermsOf(account.Plan);
-        var state = account.Then(CatchUp.To(account, now, terms));
-        var planFeatures = terms?.Features ?? [];
-        var features = plans.Plans.Values.SelectMany(p => p.Features).Distinct().Order()
-            .ToDictionary(f => f, f => Domain.Entitlements.Features.IsOn(state, planFeatures, f));
-        return new EntitlementsView(state.Id, state.Plan, AccountView.StatusOf(state), features, state.GraceEndsAt,
-            state.SpendingFrozen, state.AnomalyFlaggedAt);
+        var state = reading.State;
+        var features = plans.Plans.Values.SelectMany(p => p.Features).Distinct().Order().ToDictionary(f => f, reading.IsOn);
+        return new EntitlementsView(state.Id, state.Plan, reading.Status, features, state.GraceEndsAt, state.SpendingFrozen, state.AnomalyFlaggedAt);
     }
 }
 
@@ -44,14 +41,19 @@ public static class EntitlementsEndpoints
     [WolverineGet("/v1/accounts/{accountId}/entitlements")]
     [Authorize(Policy = Scopes.Read)]
     [Tags("Entitlements")]
-    [EndpointSummary("Features on or off now, status, grace end")]
+    [EndpointSummary("Features on or off, status, grace end: now, as of an instant (asOf) or at a stream version (version)")]
+    [EndpointDescription(PointInTime.Description)]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
-    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, PlanCatalog plans, TimeProvider clock)
+    public static async Task<IResult> Get(
+        string accountId, string? asOf, string? version, HttpContext http, IQuerySession session, PlanCatalog plans, TimeProvider clock)
     {
-        if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
-        var account = await session.LoadAsync<Account>(accountId, http.RequestAborted);
-        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(EntitlementsView.From(account, plans, clock.GetUtcNow()));
+        if (!http.User.CanSee(accountId) || !Rules.IsValidId(accountId)) return AccountWrites.NotFound(accountId);
+        var errors = new Dictionary<string, string[]>();
+        if (PointInTime.Parse(asOf, version, errors) is not { } when) return Problems.Validation(errors);
+        var (reading, problem) = await when.Read(accountId, http, session, plans, clock);
+        return problem ?? Results.Ok(EntitlementsView.From(reading!, plans));
     }
 
     [WolverinePost("/v1/accounts/{accountId}/grace")]
@@ -100,5 +102,5 @@ public static class EntitlementsEndpoints
         Change(accountId, new ClearAnomaly(body!.Reason), plans);
 
     private static AccountWrite Change(string accountId, IAccountCommand command, PlanCatalog plans) =>
-        new(accountId, command, w => w.Ok(EntitlementsView.From(w.Account, plans, w.At)));
+        new(accountId, command, w => w.Ok(EntitlementsView.From(w.Reading, plans)));
 }

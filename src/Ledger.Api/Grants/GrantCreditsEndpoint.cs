@@ -64,7 +64,7 @@ public static class GrantCreditsEndpoint
     public static AccountWrite Post(string accountId, GrantRequest? body)
     {
         return new AccountWrite(accountId, body!.ToCommand(), w =>
-            w.Created(new GrantResponse(BlockView.From(w.Grant, w.At), BalanceView.From(w.Account, w.At))));
+            w.Created(new GrantResponse(BlockView.From(w.Grant, w.At), BalanceView.From(w.Reading))));
     }
 }
 
@@ -91,6 +91,6 @@ public static class VoidGrantEndpoint
         new(accountId, new VoidGrant(grantId, body!.Reason), w =>
         {
             var voided = w.Outcome.Events.OfType<GrantVoided>().Where(e => e.GrantId == grantId).Sum(e => e.Amount);
-            return w.Ok(new VoidGrantResponse(grantId, voided, BlockView.From(w.Grant, w.At), BalanceView.From(w.Account, w.At)));
+            return w.Ok(new VoidGrantResponse(grantId, voided, BlockView.From(w.Grant, w.At), BalanceView.From(w.Reading)));
         });
 }

@@ -32,7 +32,7 @@ public static class ListGrantsEndpoint
         if (await session.LoadAsync<Account>(accountId, http.RequestAborted) is not { } account) return AccountWrites.NotFound(accountId);
 
         var now = clock.GetUtcNow();
-        var state = account.Then(CatchUp.To(account, now, plans.TermsOf(account.Plan)));
+        var state = plans.Read(account, now).State;
         var newestFirst = state.Blocks.Values
             .OrderByDescending(b => b.GrantedAt).ThenByDescending(b => b.GrantId, StringComparer.Ordinal).ToList();
         var start = 0;

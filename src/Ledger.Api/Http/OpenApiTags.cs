@@ -17,6 +17,7 @@ public sealed class OpenApiTags : IOpenApiDocumentTransformer
         ["Entitlements"] = "Which features an account may use now.",
         ["Grants"] = "Credits in (allowances, purchases, promotions, corrections) and voids.",
         ["Plans"] = "The plans and credit packs of the plans file.",
+        ["Projections"] = "Rebuilds of the stored views from the events, with every difference reported before anything is replaced (admin).",
         ["Quotas"] = "The current period's allowance, use, warnings and overage.",
         ["Refunds"] = "Credits back to the blocks that paid for a commit or usage.",
         ["Reservations"] = "Two-phase holds: reserve before a costly operation, then commit what it used or release it.",

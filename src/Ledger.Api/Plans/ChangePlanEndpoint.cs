@@ -36,5 +36,5 @@ public static class ChangePlanEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static AccountWrite Post(string accountId, ChangePlanRequest? body, PlanCatalog plans) =>
         new(accountId, new ChangePlan(plans.TermsOf(body!.Plan)!, body!.Reason),
-            w => w.Ok(AccountView.From(w.Account, w.At, plans.TermsOf(w.Account.Plan))));
+            w => w.Ok(AccountView.From(w.Reading)));
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ledger.Projections.ReadModel;
 
 namespace Ledger.Api.Plans;
 
@@ -63,6 +64,15 @@ public sealed class PlanCatalog
     public bool AllowsOverage(string planId) => Find(planId)?.AllowsOverage ?? false;
 
     public Ledger.Domain.Plans.PlanTerms? TermsOf(string? planId) => planId is null ? null : Find(planId)?.Terms();
+
+    /// <summary>
+    /// The terms an account's views are read under: its plan's, or for a plan no longer in the plans file, a retired
+    /// plan's (no allowance, no features, no overage): periods still roll over, granting nothing (ADR 40).
+    /// </summary>
+    public Ledger.Domain.Plans.PlanTerms TermsFor(string planId) => TermsOf(planId) ?? new(planId, 0, false, 0, []);
+
+    /// <summary>The account as a reader sees it at <paramref name="at"/> (the one read model: <see cref="AccountReadModel"/>).</summary>
+    public AccountReading Read(Ledger.Domain.Accounts.Account account, DateTimeOffset at) => AccountReadModel.At(account, at, TermsFor(account.Plan));
 
     public static PlanCatalog Load(string path)
     {

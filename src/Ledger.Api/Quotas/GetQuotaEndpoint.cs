@@ -1,7 +1,8 @@
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Api.Plans;
-using Ledger.Domain.Accounts;
+using Ledger.Api.Balances;
+using Ledger.Projections.ReadModel;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -18,27 +19,21 @@ public sealed record QuotaView(
     long Remaining, DateTimeOffset? ResetAt, int UsedPercent, IReadOnlyList<QuotaWarning> Warnings, OverageView Overage)
 {
     /// <summary>
-    /// Used is what the period consumed net of refunds, from every source; warnings fire at the plan's
-    /// thresholds (80 % and 100 % by default). On fair-use plans (overage "allow") they never block.
+    /// Used is what the period consumed net of refunds, from every source (the one read model's quota); warnings fire at
+    /// the plan's thresholds (80 % and 100 % by default). On fair-use plans (overage "allow") they never block.
     /// </summary>
-    public static QuotaView From(Account account, Plan? plan, DateTimeOffset now)
+    public static QuotaView From(AccountReading reading, Plan? plan)
     {
-        var terms = plan?.Terms();
-        var state = account.Then(CatchUp.To(account, now, terms));
-        var allowance = plan?.Allowance ?? 0;
-        var used = state.PeriodConsumed;
-        var percent = allowance > 0 ? (int)Math.Min(10_000, used * 100 / allowance) : 0;
+        var quota = reading.Quota;
         var blocking = plan?.Overage.Mode == "block";
         var warnings = (plan?.SoftLimitThresholds ?? [])
-            .Select(t => new QuotaWarning(t, allowance > 0 && percent >= t, blocking && t >= 100))
+            .Select(t => new QuotaWarning(t, quota.Allowance > 0 && quota.UsedPercent >= t, blocking && t >= 100))
             .ToList();
-        var overage = Balance.Sum(state, now).Overage;
         long? price = plan?.Overage is { Mode: "invoice", UnitAmountMinor: { } unit, PerCredits: { } per }
-            ? (overage * unit + per - 1) / per
+            ? (quota.Overage * unit + per - 1) / per
             : null;
-        return new QuotaView(state.Id, state.Plan, state.Period?.Start, state.Period?.End, allowance, used,
-            Math.Max(0, allowance - used), state.Period?.End, percent, warnings,
-            new OverageView(overage, price, plan?.Overage.Currency));
+        return new QuotaView(reading.State.Id, reading.State.Plan, quota.PeriodStart, quota.PeriodEnd, quota.Allowance, quota.Used,
+            quota.Remaining, quota.PeriodEnd, quota.UsedPercent, warnings, new OverageView(quota.Overage, price, plan?.Overage.Currency));
     }
 }
 
@@ -47,13 +42,18 @@ public static class GetQuotaEndpoint
     [WolverineGet("/v1/accounts/{accountId}/quota")]
     [Authorize(Policy = Scopes.Read)]
     [Tags("Quotas")]
-    [EndpointSummary("The current period's allowance, use, warnings and overage")]
+    [EndpointSummary("The period's allowance, use, warnings and overage: now, as of an instant (asOf) or at a stream version (version)")]
+    [EndpointDescription(PointInTime.Description)]
     [ProducesResponseType<QuotaView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
-    public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, PlanCatalog plans, TimeProvider clock)
+    public static async Task<IResult> Get(
+        string accountId, string? asOf, string? version, HttpContext http, IQuerySession session, PlanCatalog plans, TimeProvider clock)
     {
-        if (!http.User.CanSee(accountId)) return AccountWrites.NotFound(accountId);
-        var account = await session.LoadAsync<Account>(accountId, http.RequestAborted);
-        return account is null ? AccountWrites.NotFound(accountId) : Results.Ok(QuotaView.From(account, plans.Find(account.Plan), clock.GetUtcNow()));
+        if (!http.User.CanSee(accountId) || !Rules.IsValidId(accountId)) return AccountWrites.NotFound(accountId);
+        var errors = new Dictionary<string, string[]>();
+        if (PointInTime.Parse(asOf, version, errors) is not { } when) return Problems.Validation(errors);
+        var (reading, problem) = await when.Read(accountId, http, session, plans, clock);
+        return problem ?? Results.Ok(QuotaView.From(reading!, plans.Find(reading!.State.Plan)));
     }
 }

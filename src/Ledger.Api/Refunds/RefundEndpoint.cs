@@ -46,6 +46,6 @@ public static class RefundEndpoint
         var (kind, source) = body!.ReservationId is { } rid ? (RefundSourceKind.Reservation, rid) : (RefundSourceKind.Usage, body!.UsageId!);
         var command = new RefundCredits(body!.RefundId ?? Ids.New(), kind, source, body!.Amount!.Value, body!.Reason);
         return new AccountWrite(accountId, command, w =>
-            w.Created(new RefundResponse(RefundView.From(w.Refund), BalanceView.From(w.Account, w.At))));
+            w.Created(new RefundResponse(RefundView.From(w.Refund), BalanceView.From(w.Reading))));
     }
 }

@@ -30,7 +30,7 @@ public sealed record ReserveRequest(string? ReservationId, long? Amount, int? Tt
 
 public sealed record ReservationResponse(ReservationView Reservation, BalanceView Balance)
 {
-    public static ReservationResponse Of(Written w) => new(ReservationView.From(w.Reservation, w.At), BalanceView.From(w.Account, w.At));
+    public static ReservationResponse Of(Written w) => new(ReservationView.From(w.Reservation, w.At), BalanceView.From(w.Reading));
 }
 
 public static class ReserveEndpoint

@@ -62,7 +62,7 @@ public static class ResolveEndpoints
         return new AccountWrite(accountId, command, w =>
         {
             var r = w.Reservation;
-            return w.Ok(new CommitResponse(ReservationView.From(r, w.At), r.Committed, r.ReleasedAmount, r.Variance, BalanceView.From(w.Account, w.At)));
+            return w.Ok(new CommitResponse(ReservationView.From(r, w.At), r.Committed, r.ReleasedAmount, r.Variance, BalanceView.From(w.Reading)));
         });
     }
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Ledger.Api.Audit;
+using Ledger.Projections.ReadModel;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Api.Plans;
@@ -38,11 +38,13 @@ public static class GetStatementEndpoint
         if (csv is null) errors["format"] = ["Must be json or csv."];
         if (period is null || csv is null) return Problems.Validation(errors);
 
-        if (await AccountHistory.Before(session, accountId, period.To, http.RequestAborted) is not { } events)
+        // from the last snapshot before the period (ADR 40): the opening balance is its state plus what came after it
+        if (await AccountTimeline.Before(session, accountId, period.From, period.To, http.RequestAborted) is not { } history)
             return AccountWrites.NotFound(accountId);
 
         var typeNames = session.DocumentStore.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventType, t => t.EventTypeName);
-        var statement = new StatementBuilder(accountId, plans.TermsOf, t => typeNames.GetValueOrDefault(t, t.Name)).Build(events, period);
+        var features = await FeatureIndex.For(session, accountId, history, http.RequestAborted);
+        var statement = new StatementBuilder(accountId, plans.TermsFor, t => typeNames.GetValueOrDefault(t, t.Name), features).Build(history, period);
         if (csv is false) return Results.Ok(statement);
 
         // an attachment: the framework writes Content-Disposition (filename and RFC 5987 filename*) from the safe name

@@ -1,5 +1,5 @@
 using JasperFx.Events;
-using Ledger.Api.Audit;
+using Ledger.Projections.ReadModel;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Domain.Accounts;
@@ -35,15 +35,17 @@ public static class GetUsageSeriesEndpoint
             errors["groupBy"] = ["Must be day, feature or day,feature."];
         if (period is null || errors.Count > 0) return Problems.Validation(errors);
 
-        if (await AccountHistory.Before(session, accountId, period.To, http.RequestAborted) is not { } events)
+        // from the last snapshot before the period (ADR 40): nothing before it counts
+        if (await AccountTimeline.Before(session, accountId, period.From, period.To, http.RequestAborted) is not { } history)
             return AccountWrites.NotFound(accountId);
-        return Results.Ok(Series(accountId, events, period, Groupings.Where(groups.Contains).ToList()));
+        var features = await FeatureIndex.For(session, accountId, history, http.RequestAborted);
+        return Results.Ok(Series(accountId, history.Events, period, Groupings.Where(groups.Contains).ToList(), features));
     }
 
-    public static UsageSeriesView Series(string accountId, IReadOnlyList<IEvent> events, ReportPeriod period, IReadOnlyList<string> groupBy)
+    public static UsageSeriesView Series(
+        string accountId, IReadOnlyList<IEvent> events, ReportPeriod period, IReadOnlyList<string> groupBy, FeatureIndex features)
     {
         bool byDay = groupBy.Contains("day"), byFeature = groupBy.Contains("feature");
-        var features = new FeatureIndex();
         var buckets = new Dictionary<(DateOnly?, string?), (long Consumed, long Refunded)>();
         void Add(DateTimeOffset at, string? feature, long consumed, long refunded)
         {

@@ -1,5 +1,9 @@
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
+using Ledger.Domain.Reservations;
+using Ledger.Domain.Usage;
+using Ledger.Projections.ReadModel;
+using Marten;
 
 namespace Ledger.Api.Statements;
 
@@ -58,11 +62,43 @@ public static class Movements
         state is not null && state.Blocks.TryGetValue(grantId, out var block) ? Math.Max(0, block.Unheld) : 0;
 }
 
-/// <summary>The feature each reservation and usage named, learnt from the stream as it is replayed.</summary>
+/// <summary>
+/// The feature each reservation and usage named, learnt from the stream as it is replayed; a stretch that starts from a
+/// snapshot learns the features of what came before it from the snapshot's open holds and the records (<see cref="For"/>).
+/// </summary>
 public sealed class FeatureIndex
 {
     private readonly Dictionary<string, string?> _reservations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _usages = new(StringComparer.Ordinal);
+
+    /// <summary>An index that knows the features of the reservations and usages a stretch of history refers to from before its start.</summary>
+    public static async Task<FeatureIndex> For(IQuerySession session, string accountId, History history, CancellationToken ct)
+    {
+        var index = new FeatureIndex();
+        if (history.Start is null) return index;
+        foreach (var hold in history.Start.State.Holds.Values) index._reservations[hold.ReservationId] = hold.Feature;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var reservations = new HashSet<string>(StringComparer.Ordinal);
+        var usages = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in history.Events.Select(x => x.Data))
+            switch (e)
+            {
+                case CreditsReserved r: seen.Add(r.ReservationId); break;
+                case UsageRecorded u: seen.Add(u.UsageId); break;
+                case ReservationCommitted c when !seen.Contains(c.ReservationId) && !index._reservations.ContainsKey(c.ReservationId):
+                    reservations.Add(c.ReservationId); break;
+                case CreditsRefunded { SourceKind: RefundSourceKind.Reservation } f when !seen.Contains(f.SourceId) && !index._reservations.ContainsKey(f.SourceId):
+                    reservations.Add(f.SourceId); break;
+                case CreditsRefunded { SourceKind: RefundSourceKind.Usage } f when !seen.Contains(f.SourceId): usages.Add(f.SourceId); break;
+            }
+        if (reservations.Count > 0)
+            foreach (var r in await session.LoadManyAsync<ReservationRecord>(ct, reservations.Select(id => RecordKeys.For(accountId, id)).ToArray()))
+                index._reservations[r.ReservationId] = r.Feature;
+        if (usages.Count > 0)
+            foreach (var u in await session.LoadManyAsync<UsageRecord>(ct, usages.Select(id => RecordKeys.For(accountId, id)).ToArray()))
+                index._usages[u.UsageId] = u.Feature;
+        return index;
+    }
 
     public void Observe(object e)
     {

@@ -3,6 +3,7 @@ using Ledger.Api.Audit;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Credits;
 using Ledger.Domain.Plans;
+using Ledger.Projections.ReadModel;
 
 namespace Ledger.Api.Statements;
 
@@ -12,15 +13,18 @@ namespace Ledger.Api.Statements;
 /// holds and blocks that fell due are expired (and a period that ended is renewed) even if no event says so yet; those
 /// movements appear as rows without a version. So a statement for [a, b) closes where the one for [b, c) opens.
 /// </summary>
-public sealed class StatementBuilder(string accountId, Func<string, PlanTerms?> termsOf, Func<Type, string> typeName)
+public sealed class StatementBuilder(string accountId, Func<string, PlanTerms> termsOf, Func<Type, string> typeName, FeatureIndex features)
 {
-    private readonly FeatureIndex _features = new();
+    private readonly FeatureIndex _features = features;
     private readonly HashSet<string> _effective = new(StringComparer.Ordinal);
     private readonly List<StatementRow> _rows = [];
     private Account? _state;
 
-    public StatementView Build(IReadOnlyList<IEvent> stream, ReportPeriod period)
+    /// <summary>The statement of <paramref name="period"/> from <paramref name="history"/>: a snapshot from before the period, and the events after it.</summary>
+    public StatementView Build(History history, ReportPeriod period)
     {
+        var stream = history.Events;
+        _state = history.StartState;
         var next = 0;
         for (; next < stream.Count && InstantOf(stream[next]) < period.From; next++)
         {

@@ -43,6 +43,6 @@ public static class RecordUsageEndpoint
         var command = new RecordUsage(body!.UsageId ?? Ids.New(), body!.Amount!.Value, body!.Feature,
             body!.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata));
         return new AccountWrite(accountId, command, w =>
-            w.Created(new UsageResponse(UsageView.From(w.Usage), BalanceView.From(w.Account, w.At))));
+            w.Created(new UsageResponse(UsageView.From(w.Usage), BalanceView.From(w.Reading))));
     }
 }

@@ -38,14 +38,15 @@ public sealed class AccountWrite(string accountId, IAccountCommand command, Func
                 http.Request.Headers["X-Causation-Id"].FirstOrDefault(), idempotency?.Key);
             var written = await http.RequestServices.GetRequiredService<WritePipeline>()
                 .Submit(new WriteRequest(AccountId, Command, context, idempotency));
-            if (written.Receipt is null) return Render(written);
+            if (written.Receipt is null) return Render(written, http);
             (receipt, replayed) = (written.Receipt, written.Replayed);
         }
         // With an Idempotency-Key, the first answer and every replay are rendered from the same stored receipt.
         if (replayed) http.Response.Headers[IdempotencyMiddleware.ReplayedHeader] = "true";
-        return Render(WriteReceipt.Parse(receipt, json).ToWritten(json, replayed));
+        return Render(WriteReceipt.Parse(receipt, json).ToWritten(json, replayed), http);
     }
 
-    private IResult Render(Written written) =>
-        written.Decision is Decision.Rejected rejected ? Problems.From(rejected.Rejection) : render(written);
+    private IResult Render(Written written, HttpContext http) =>
+        written.Decision is Decision.Rejected rejected ? Problems.From(rejected.Rejection)
+            : render(written with { Plans = http.RequestServices.GetRequiredService<Ledger.Api.Plans.PlanCatalog>() });
 }

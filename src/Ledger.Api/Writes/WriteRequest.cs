@@ -61,6 +61,13 @@ public sealed record Written(Outcome Outcome, DateTimeOffset At, bool Replayed =
 
     public Account Account => Outcome.Account ?? throw new InvalidOperationException("an accepted or replayed write has an account");
 
+    /// <summary>The plans the answer is read under (set when the answer is rendered).</summary>
+    public Ledger.Api.Plans.PlanCatalog? Plans { get; init; }
+
+    /// <summary>The account after the write as the one read model shows it at the write's instant.</summary>
+    public Ledger.Projections.ReadModel.AccountReading Reading =>
+        (Plans ?? throw new InvalidOperationException("a written answer is rendered with the plans")).Read(Account, At);
+
     public AccountRecords Records => Outcome.Known;
 
     /// <summary>The answer to a write that may create something: 201 with <paramref name="body"/>, or 200 for a repeat.</summary>

@@ -16,7 +16,7 @@ public sealed class CommandLineTests(PostgresServer server)
 {
     private const string BootstrapSecret = "lk_live_cli_bootstrap_marker_0123456789";
     private const string WebhookSecret = "whsec_cli_marker_0123456789";
-    private static readonly string[] LedgerCommands = ["api-key", "check-invariants", "db-apply", "db-assert"];
+    private static readonly string[] LedgerCommands = ["api-key", "check-invariants", "db-apply", "db-assert", "rebuild"];
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private sealed record Run(int ExitCode, string Output)

@@ -42,9 +42,11 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var asOf = httpContext.Request.Query["asOf"];
+            var version = httpContext.Request.Query["version"];
             
             // The actual HTTP request handler execution
-            var result = await Ledger.Api.Quotas.GetQuotaEndpoint.Get(accountId, httpContext, ((Marten.IQuerySession)documentSession), _planCatalog, _timeProvider).ConfigureAwait(false);
+            var result = await Ledger.Api.Quotas.GetQuotaEndpoint.Get(accountId, asOf, version, httpContext, ((Marten.IQuerySession)documentSession), _planCatalog, _timeProvider).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

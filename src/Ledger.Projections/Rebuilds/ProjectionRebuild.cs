@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using JasperFx.Events;
+using Ledger.Domain.Accounts;
+using Ledger.Domain.Refunds;
+using Ledger.Domain.Reservations;
+using Ledger.Domain.Usage;
+using Ledger.Projections.Accounts;
+using Ledger.Projections.ReadModel;
+using Marten;
+
+namespace Ledger.Projections.Rebuilds;
+
+/// <summary>
+/// Recomputes the stored views of accounts from their events alone (ADR 41): the account (<see cref="AccountProjection.Fold"/>),
+/// its reservation, usage and refund records (the domain's own <c>Evolve</c> of each) and its snapshots, compares each
+/// stored document with its recomputed self field by field, and (unless a dry run) replaces only the documents that
+/// differ, each account under its stream's lock so a concurrent write is never overwritten with an older state.
+/// </summary>
+public sealed class ProjectionRebuild(IDocumentStore store)
+{
+    private const int Parallelism = 4;
+
+    public async Task<RebuildReport> Run(RebuildScope scope, IProgress<RebuildProgress>? progress = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var ids = scope.AccountId is { } one ? [one] : await AccountIds(ct);
+        var differences = new ConcurrentBag<ViewDifference>();
+        var violations = new ConcurrentBag<string>();
+        long events = 0, replaced = 0, deleted = 0, found = 0;
+        var done = 0;
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (id, token) =>
+        {
+            var account = await RebuildAccount(id, scope, token);
+            Interlocked.Add(ref events, account.Events);
+            Interlocked.Add(ref replaced, account.Replaced);
+            Interlocked.Add(ref deleted, account.Deleted);
+            Interlocked.Add(ref found, account.Differences.Count);
+            foreach (var d in account.Differences.Take(RebuildReport.MaxListed - differences.Count)) differences.Add(d);
+            if (account.Violation is { } v) violations.Add(v);
+            progress?.Report(new RebuildProgress(Interlocked.Increment(ref done), ids.Count, Interlocked.Read(ref events)));
+        });
+        var ms = Math.Max(1, clock.ElapsedMilliseconds);
+        var listed = differences.OrderBy(d => d.AccountId, StringComparer.Ordinal).ThenBy(d => d.View, StringComparer.Ordinal)
+            .ThenBy(d => d.DocumentId, StringComparer.Ordinal).ThenBy(d => d.Field, StringComparer.Ordinal).ToList();
+        return new RebuildReport(scope.DryRun, scope.Projection is { } p ? [p] : RebuildScope.Views, scope.AccountId, ids.Count, events, ms,
+            events * 1000 / ms, (int)found, listed, (int)replaced, (int)deleted, [.. violations.Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>Every account with a stream or a stored view (a view without a stream is a difference too).</summary>
+    private async Task<IReadOnlyList<string>> AccountIds(CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var streams = await session.QueryAsync<string>($"select id from {LedgerStore.Schema}.mt_streams", ct);
+        var views = await session.Query<Account>().Select(a => a.Id).ToListAsync(ct);
+        return [.. streams.Union(views, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
+    private sealed record AccountResult(long Events, IReadOnlyList<ViewDifference> Differences, int Replaced, int Deleted, string? Violation);
+
+    private async Task<AccountResult> RebuildAccount(string id, RebuildScope scope, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (result, changes, lastVersion) = await Compare(id, scope, ct);
+            if (scope.DryRun || changes.IsEmpty) return result;
+            await using var write = store.LightweightSession();
+            await write.BeginTransactionAsync(ct);
+            // the stream's lock (as the write path takes it): a write that came in since the comparison means compare again
+            var stream = await write.Events.FetchForExclusiveWriting<Account>(id, ct);
+            if (stream.CurrentVersion != lastVersion && attempt < 3) continue;
+            foreach (var document in changes.Store) write.Store(document);
+            foreach (var document in changes.Delete) write.Delete(document);
+            await write.SaveChangesAsync(ct);
+            return result with { Replaced = changes.Store.Count, Deleted = changes.Delete.Count };
+        }
+    }
+
+    private sealed class Changes
+    {
+        public List<object> Store { get; } = [];
+        public List<object> Delete { get; } = [];
+        public bool IsEmpty => Store.Count == 0 && Delete.Count == 0;
+    }
+
+    private async Task<(AccountResult, Changes, long?)> Compare(string id, RebuildScope scope, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        var storedSnapshots = scope.Covers(RebuildScope.Snapshots)
+            ? await session.Query<AccountSnapshot>().Where(s => s.AccountId == id).ToListAsync(ct) : [];
+        var replay = Replay(id, events, storedSnapshots, scope.Covers(RebuildScope.Reservations) || scope.Covers(RebuildScope.Usage) || scope.Covers(RebuildScope.Refunds));
+
+        var differences = new List<ViewDifference>();
+        var changes = new Changes();
+        var serializer = store.Options.Serializer();
+        // Documents are compared as the serializer writes them (stored ones read back and written again: fast, and blind to
+        // member order); one that differs is then diffed field by field against its JSON as stored, so the report shows
+        // what PostgreSQL holds.
+        async Task Compare<T>(string view, IEnumerable<T> stored, IEnumerable<T> recomputed, Func<T, string> idOf) where T : class
+        {
+            var before = stored.ToDictionary(idOf, StringComparer.Ordinal);
+            var after = recomputed.ToDictionary(idOf, StringComparer.Ordinal);
+            foreach (var key in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
+            {
+                var s = before.GetValueOrDefault(key);
+                var r = after.GetValueOrDefault(key);
+                var sj = s is null ? null : serializer.ToJson(s);
+                var rj = r is null ? null : serializer.ToJson(r);
+                if (sj == rj) continue;
+                var raw = s is null ? null : await session.Json.FindByIdAsync<T>(key, ct);
+                var recomputedJson = rj is null ? null : JsonNode.Parse(rj);
+                var fields = JsonDifferences.Between(raw is null ? null : JsonNode.Parse(raw), recomputedJson).ToList();
+                if (fields.Count == 0) fields = JsonDifferences.Between(sj is null ? null : JsonNode.Parse(sj), recomputedJson).ToList();
+                if (fields.Count == 0) continue; // the same document written in another member order
+                foreach (var (field, was, now) in fields) differences.Add(new ViewDifference(id, view, key, field, was, now));
+                if (r is not null) changes.Store.Add(r);
+                else changes.Delete.Add(s!);
+            }
+        }
+
+        if (scope.Covers(RebuildScope.Accounts))
+        {
+            var stored = await session.LoadAsync<Account>(id, ct);
+            await Compare<Account>(RebuildScope.Accounts, stored is null ? [] : [stored], replay.State is null ? [] : [replay.State], a => a.Id);
+        }
+        if (scope.Covers(RebuildScope.Reservations))
+            await Compare(RebuildScope.Reservations, await session.Query<ReservationRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
+                replay.Records.Reservations.Values, r => r.Id);
+        if (scope.Covers(RebuildScope.Usage))
+            await Compare(RebuildScope.Usage, await session.Query<UsageRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
+                replay.Records.Usages.Values, r => r.Id);
+        if (scope.Covers(RebuildScope.Refunds))
+            await Compare(RebuildScope.Refunds, await session.Query<RefundRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
+                replay.Records.Refunds.Values, r => r.Id);
+        if (scope.Covers(RebuildScope.Snapshots))
+            await Compare(RebuildScope.Snapshots, storedSnapshots, replay.Snapshots, s => s.Id);
+
+        string? violation = null;
+        if (replay.State is { } state && events.Count > 0)
+            try
+            {
+                Invariants.Check(state, AccountTimeline.InstantOf(events[^1]));
+            }
+            catch (LedgerInvariantViolated broken)
+            {
+                violation = $"{id}: {broken.Message}";
+            }
+        return (new AccountResult(events.Count, differences, 0, 0, violation), changes, events.Count > 0 ? events[^1].Version : null);
+    }
+
+    private sealed record Replayed(Account? State, AccountRecords Records, IReadOnlyList<AccountSnapshot> Snapshots);
+
+    /// <summary>
+    /// One pass over the stream. Snapshots: the state at each stored snapshot's version (when that version is in the
+    /// snapshot's bucket and in the stream), and at the first version of each bucket that has none.
+    /// </summary>
+    private static Replayed Replay(string id, IReadOnlyList<IEvent> events, IReadOnlyList<AccountSnapshot> stored, bool records)
+    {
+        var last = events.Count > 0 ? events[^1].Version : 0;
+        var at = stored.Where(s => s.Version >= 1 && s.Version <= last && s.Id == AccountSnapshot.IdOf(id, AccountSnapshot.BucketOf(s.Version)))
+            .Select(s => s.Version).ToHashSet();
+        var covered = at.Select(AccountSnapshot.BucketOf).ToHashSet();
+        Account? state = null;
+        var known = AccountRecords.Empty;
+        var snapshots = new List<AccountSnapshot>();
+        foreach (var e in events)
+        {
+            state = AccountProjection.Fold(state, e);
+            if (records) known = known.Evolve(e.Data);
+            if (state is not null && (at.Contains(e.Version) || (e.Version % AccountSnapshot.Every == 0 && !covered.Contains(AccountSnapshot.BucketOf(e.Version)))))
+                snapshots.Add(AccountSnapshot.Of(state, AccountTimeline.InstantOf(e)));
+        }
+        return new Replayed(state, known, snapshots);
+    }
+}
