@@ -54,6 +54,7 @@ builder.Services.AddSingleton<WritePipeline>();
 builder.Services.AddSingleton<LastUsedTracker>();
 builder.Services.AddSingleton<ApiKeyCache>();
 builder.Services.AddHostedService<BootstrapAdminKey>();
+builder.Services.AddHostedService<Ledger.Api.Integrity.ChainUpgradeService>();
 builder.Services.AddLedgerValidators();
 builder.Services.AddLedgerGuards();
 builder.Services.AddLedgerStripe(builder.Configuration, settings);
