@@ -103,7 +103,7 @@ builder.Services.AddAuthorization(auth =>
         });
 });
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
-builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>()
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>().AddOperationTransformer<OpenApiCsv>()
     .AddSchemaTransformer<OpenApiRequestBodies>().AddOperationTransformer<OpenApiProblems>().AddDocumentTransformer<OpenApiProblems>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
