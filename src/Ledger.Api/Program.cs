@@ -54,7 +54,6 @@ builder.Services.AddSingleton<WritePipeline>();
 builder.Services.AddSingleton<LastUsedTracker>();
 builder.Services.AddSingleton<ApiKeyCache>();
 builder.Services.AddHostedService<BootstrapAdminKey>();
-builder.Services.AddHostedService<Ledger.Api.Integrity.ChainUpgradeService>();
 builder.Services.AddLedgerValidators();
 builder.Services.AddLedgerGuards();
 builder.Services.AddLedgerStripe(builder.Configuration, settings);
@@ -78,6 +77,8 @@ builder.Services.AddMarten(sp =>
     .UseLightweightSessions()
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();
+// after the schema is applied: chains the accounts written before events were hashed (ADR 45)
+builder.Services.AddHostedService<Ledger.Api.Integrity.ChainUpgradeService>();
 
 builder.Host.UseWolverine(opts =>
 {

@@ -54,6 +54,7 @@ public static class ScenarioCatalog
             ["hot"] = options => new HotScenario(options),
             ["balance"] = options => new BalanceScenario(options),
             ["webhooks"] = options => new WebhooksScenario(options),
+            ["chain"] = options => new ChainScenario(options),
         };
 
     public static IReadOnlyList<Scenario> Select(Options options)
