@@ -77,6 +77,8 @@ builder.Services.AddMarten(sp =>
     .UseLightweightSessions()
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();
+// after the schema is applied: chains the accounts written before events were hashed (ADR 45)
+builder.Services.AddHostedService<Ledger.Api.Integrity.ChainUpgradeService>();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -102,7 +104,7 @@ builder.Services.AddAuthorization(auth =>
         });
 });
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
-builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>()
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>().AddOperationTransformer<OpenApiCsv>()
     .AddSchemaTransformer<OpenApiRequestBodies>().AddOperationTransformer<OpenApiProblems>().AddDocumentTransformer<OpenApiProblems>());
 builder.Services.AddSingleton(Ledger.Api.Rebuilds.DriftMonitor.Settings.From(builder.Configuration));
 builder.Services.AddSingleton<Ledger.Api.Rebuilds.DriftMonitor>();

@@ -7,6 +7,7 @@ namespace Ledger.Benchmarks.Harness;
 
 public sealed record PlanInfo(string Id, long Allowance, long TrialGrant);
 public sealed record CreditPackInfo(string Id, long Credits, long PriceMinor, string Currency);
+public sealed record VerifyInfo(string Status, long Events, long Version);
 public sealed record PlansInfo(IReadOnlyList<PlanInfo> Plans, IReadOnlyList<CreditPackInfo> CreditPacks);
 
 /// <summary>The lifetime sums of an account's balance, as <c>GET /v1/accounts/{id}/balance</c> answers them.</summary>
@@ -66,6 +67,10 @@ public sealed class LedgerClient : IDisposable
     /// <summary>Opens an account; returns the status (201 created, 200 already open with the same body).</summary>
     public Task<int> OpenAccount(string accountId, string plan, CancellationToken ct) =>
         Status(HttpMethod.Post, "/v1/accounts", new { accountId, plan }, ct);
+
+    /// <summary>The account's hash chain verdict (ADR 45): its status and the number of events checked.</summary>
+    public async Task<VerifyInfo> Verify(string accountId, CancellationToken ct) =>
+        await Send<VerifyInfo>(HttpMethod.Get, $"{AccountPath(accountId)}/verify", null, ct);
 
     public async Task<BalanceInfo> Balance(string accountId, CancellationToken ct) =>
         await Send<BalanceInfo>(HttpMethod.Get, $"{AccountPath(accountId)}/balance", null, ct);

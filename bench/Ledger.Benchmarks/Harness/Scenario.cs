@@ -55,6 +55,7 @@ public static class ScenarioCatalog
             ["balance"] = options => new BalanceScenario(options),
             ["webhooks"] = options => new WebhooksScenario(options),
             ["rebuild"] = options => new RebuildScenario(options),
+            ["chain"] = options => new ChainScenario(options),
         };
 
     public static IReadOnlyList<Scenario> Select(Options options)

@@ -8,7 +8,8 @@ public sealed record EventMetadataView(string? Actor, string? CorrelationId, str
 /// <summary>
 /// One event of an account's stream: <c>sequence</c> is the store-wide order, <c>version</c> the position in the
 /// stream, <c>at</c> the instant it took effect (ADR 12: the one statements and balances use), <c>timestamp</c> when
-/// it was stored, <c>data</c> the event body exactly as it was stored.
+/// it was stored, <c>data</c> the event body as it was stored,
+/// its enum values camelCase as in every view (<c>"source": "purchase"</c>; ADR 47).
 /// </summary>
 public sealed record AccountEventView(
     long Sequence, long Version, string Type, DateTimeOffset At, DateTimeOffset Timestamp, JsonElement Data, EventMetadataView Metadata);

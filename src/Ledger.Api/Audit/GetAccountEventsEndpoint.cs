@@ -83,7 +83,8 @@ public static class GetAccountEventsEndpoint
         await using var connection = session.Database.CreateConnection();
         await connection.OpenAsync(ct);
         var rows = await ReadPage(connection, events.DatabaseSchemaName, accountId, query, (first, last),
-            (typeName, data) => clrTypes.TryGetValue(typeName, out var clr) ? AccountEvents.InstantOf(serializer.FromJson(clr, data)) : null, ct);
+            (typeName, data) => clrTypes.TryGetValue(typeName, out var clr) ? AccountEvents.InstantOf(serializer.FromJson(clr, data)) : null,
+            typeName => clrTypes.GetValueOrDefault(typeName), ct);
         var more = rows.Count > query.Limit;
         if (more) rows.RemoveAt(rows.Count - 1);
         return Results.Ok(new AccountEventPage(rows, more ? rows[^1].Version : null));
@@ -91,11 +92,12 @@ public static class GetAccountEventsEndpoint
 
     /// <summary>
     /// One page, filtered and cut in SQL on the (stream_id, version) index: one row more than asked says whether
-    /// another page follows. The body is the stored JSON, not a re-serialization of the event; <c>at</c> is read from it.
+    /// another page follows. The body is the stored JSON, not a re-serialization of the event, with its enum values read
+    /// camelCase as every view shows them (<see cref="EventJson"/>); <c>at</c> is read from it.
     /// </summary>
     private static async Task<List<AccountEventView>> ReadPage(
         NpgsqlConnection connection, string schema, string accountId, EventsQuery query, (long First, long Last) versions,
-        Func<string, Stream, DateTimeOffset?> instantOf, CancellationToken ct)
+        Func<string, Stream, DateTimeOffset?> instantOf, Func<string, Type?> clrType, CancellationToken ct)
     {
         var sql = new StringBuilder($"""
             select seq_id, version, type, timestamp, data::text, headers->>'actor', correlation_id, causation_id,
@@ -127,7 +129,7 @@ public static class GetAccountEventsEndpoint
             var at = instantOf(type, new MemoryStream(Encoding.UTF8.GetBytes(body))) ?? timestamp;
             items.Add(new AccountEventView(
                 reader.GetInt64(0), reader.GetInt64(1), type, at, timestamp,
-                data.RootElement.Clone(), new EventMetadataView(Text(5), Text(6), Text(7), Text(8))));
+                EventJson.Upcast(clrType(type), data.RootElement).Clone(), new EventMetadataView(Text(5), Text(6), Text(7), Text(8))));
         }
         return items;
     }

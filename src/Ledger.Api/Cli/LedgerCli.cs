@@ -76,7 +76,7 @@ public static class LedgerCli
     public static readonly JsonSerializerOptions JsonOutput = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public static IReadOnlyList<ILedgerCommand> Commands { get; } =
-        [new ApiKeyCommand(), new CheckInvariantsCommand(), new DbApplyCommand(), new DbAssertCommand(), new DbResetCommand(), new RebuildCommand()];
+        [new ApiKeyCommand(), new CheckInvariantsCommand(), new DbApplyCommand(), new DbAssertCommand(), new DbResetCommand(), new RebuildCommand(), new VerifyCommand()];
 
     private static readonly CliOption JsonOption = new("json", "Answer in JSON instead of text", null);
     private static readonly CliOption HelpOption = new("help", "Show this help", null);

@@ -76,6 +76,11 @@ public static class ProblemTypes
         "Ask for an instant at or after openedAt.",
         "Account 'acme' was opened at 2026-12-01T09:00:00Z.",
         new Dictionary<string, object?> { ["openedAt"] = "2026-12-01T09:00:00Z", ["errors"] = Errors("asOf", "Must be at or after 2026-12-01T09:00:00Z.") });
+    public static readonly ProblemType DisputeReferenceNotFound = new("dispute-reference-not-found", 404, "No purchase of the account has this reference",
+        "GET /v1/accounts/{id}/disputes/{reference} named something that is neither a grant id, a grant's reference (a Stripe purchase's payment "
+        + "intent) nor a Stripe object (checkout session, charge, dispute) recorded for a purchase of this account.",
+        "List the account's grants (GET /v1/accounts/{id}/grants) or the Stripe events (GET /v1/admin/stripe-events) for the reference to use.",
+        "Account 'acme' has no purchase with reference 'pi_404'.");
     public static readonly ProblemType ApiKeyNotFound = new("api-key-not-found", 404, "API key not found",
         "DELETE /v1/admin/api-keys/{keyId} named a key id that does not exist.", "List keys with GET /v1/admin/api-keys; ids start with key_.",
         "API key 'key_0190' does not exist.");

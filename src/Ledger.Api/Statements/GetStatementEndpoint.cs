@@ -20,6 +20,8 @@ public static class GetStatementEndpoint
         + "up to now), `format` (`json`, the default, or `csv`; without `format`, `Accept: text/csv` asks for csv: RFC 4180 with a header row, the opening balance first and the "
         + "closing balance last). Recomputed from the events alone; balances count what happened before each bound, time included.")]
     [ProducesResponseType<StatementView>(StatusCodes.Status200OK, "application/json")]
+    [ProducesCsv("The statement as RFC 4180 CSV (`format=csv` or `Accept: text/csv`): a header row, the opening balance, one row per "
+        + "movement, the closing balance; text cells starting with =, +, -, @, a tab or a carriage return are prefixed with ' (CSV injection).")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(
@@ -28,14 +30,7 @@ public static class GetStatementEndpoint
         if (!http.User.CanSee(accountId) || !Rules.IsValidId(accountId)) return AccountWrites.NotFound(accountId);
         var errors = new Dictionary<string, string[]>();
         var period = ReportPeriod.Parse(from, to, clock.GetUtcNow(), errors);
-        var csv = format?.ToLowerInvariant() switch
-        {
-            null => PrefersCsv(http.Request),
-            "json" => false,
-            "csv" => true,
-            _ => (bool?)null,
-        };
-        if (csv is null) errors["format"] = ["Must be json or csv."];
+        var csv = CsvWriter.Wanted(format, http.Request, errors);
         if (period is null || csv is null) return Problems.Validation(errors);
 
         // from the last snapshot before the period (ADR 40): the opening balance is its state plus what came after it
@@ -49,14 +44,5 @@ public static class GetStatementEndpoint
 
         // an attachment: the framework writes Content-Disposition (filename and RFC 5987 filename*) from the safe name
         return Results.File(Encoding.UTF8.GetBytes(StatementCsv.Write(statement)), "text/csv; charset=utf-8", StatementCsv.FileName(accountId, period));
-    }
-
-    /// <summary>Without <c>format</c>, an <c>Accept</c> that ranks text/csv above JSON asks for CSV (quality values honoured).</summary>
-    private static bool PrefersCsv(HttpRequest request)
-    {
-        var accepted = request.GetTypedHeaders().Accept;
-        double Quality(string type) => accepted.Where(a => a.MediaType.Equals(type, StringComparison.OrdinalIgnoreCase)).Select(a => a.Quality ?? 1).DefaultIfEmpty(-1).Max();
-        var csv = Quality("text/csv");
-        return csv > 0 && csv > Math.Max(Quality("application/json"), Quality("*/*") - 0.001);
     }
 }

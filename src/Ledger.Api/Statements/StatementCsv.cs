@@ -1,12 +1,12 @@
 using System.Globalization;
-using System.Text;
+using Ledger.Api.Http;
 
 namespace Ledger.Api.Statements;
 
 /// <summary>
-/// A statement as RFC 4180 CSV: one header row, the opening balance as the first row, one row per movement, the closing
-/// balance as the last row; CRLF line ends; a field holding a comma, a quote or a line break is quoted, quotes doubled.
-/// Instants are ISO-8601 in UTC; draws read <c>grantId=amount</c>, separated by <c>;</c>.
+/// A statement as RFC 4180 CSV (<see cref="CsvWriter"/>: text cells escaped against formula injection): one header row,
+/// the opening balance as the first row, one row per movement, the closing balance as the last row. Instants are
+/// ISO-8601 in UTC; draws read <c>grantId=amount</c>, separated by <c>;</c>.
 /// </summary>
 public static class StatementCsv
 {
@@ -19,19 +19,18 @@ public static class StatementCsv
 
     public static string Write(StatementView statement)
     {
-        var csv = new StringBuilder();
-        Line(csv, Header);
-        Line(csv, BoundFields("opening", statement.Opening));
+        var csv = new CsvWriter().Header(Header);
+        csv.Row(BoundFields("opening", statement.Opening));
         foreach (var row in statement.Movements)
         {
-            Line(csv, [
+            csv.Row([
                 row.Type, Number(row.Version), Instant(row.At), Number(row.Amount), Number(row.Released), row.GrantId, row.Source,
                 row.ReservationId, row.UsageId, row.RefundId, row.Feature,
-                row.Draws is null ? null : string.Join(';', row.Draws.Select(d => $"{d.GrantId}={Number(d.Amount)}")),
+                row.Draws is null ? null : string.Join(';', row.Draws.Select(d => $"{d.GrantId}={d.Amount.ToString(CultureInfo.InvariantCulture)}")),
                 Number(row.CostBasis?.AmountMinor), row.CostBasis?.Currency, row.Reference, row.Reason, .. Sums(row.Balance),
             ]);
         }
-        Line(csv, BoundFields("closing", statement.Closing));
+        csv.Row(BoundFields("closing", statement.Closing));
         return csv.ToString();
     }
 
@@ -48,32 +47,19 @@ public static class StatementCsv
             name[i] = char.IsAsciiLetterOrDigit(source[i]) || source[i] is '_' or '.' or '-' ? source[i] : '_';
     });
 
-    private static string?[] BoundFields(string type, StatementBound bound) =>
+    private static CsvCell[] BoundFields(string type, StatementBound bound) =>
         [type, Number(bound.Version), Instant(bound.At), null, null, null, null, null, null, null, null, null, null, null, null, null,
             .. Sums(bound.Balance)];
 
-    private static string?[] Sums(RunningBalance b) =>
+    private static CsvCell[] Sums(RunningBalance b) =>
     [
         Number(b.Available), Number(b.Reserved), Number(b.Frozen), Number(b.Overage), Number(b.Granted), Number(b.Consumed),
         Number(b.Expired), Number(b.Voided), Number(b.Refunded), Number(b.Upcoming),
     ];
 
-    private static void Line(StringBuilder csv, IReadOnlyList<string?> fields)
-    {
-        for (var i = 0; i < fields.Count; i++)
-        {
-            if (i > 0) csv.Append(',');
-            csv.Append(Field(fields[i]));
-        }
-        csv.Append("\r\n");
-    }
+    private static CsvCell Number(long? value) => CsvCell.Number(value);
 
-    private static string Field(string? value) =>
-        value is null ? "" : value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
-
-    private static string? Number(long? value) => value?.ToString(CultureInfo.InvariantCulture);
-
-    private static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static CsvCell Instant(DateTimeOffset at) => CsvCell.Instant(at);
 
     /// <summary>Compact ISO-8601 (no ':'), so the name is a valid file name everywhere.</summary>
     private static string FileInstant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);

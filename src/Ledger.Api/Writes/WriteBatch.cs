@@ -3,6 +3,7 @@ using System.Text.Json;
 using JasperFx.Events;
 using Ledger.Api.Accounts;
 using Ledger.Api.Idempotency;
+using Ledger.Api.Integrity;
 using Ledger.Api.Plans;
 using Ledger.Domain.Accounts;
 using Ledger.Domain.Refunds;
@@ -117,6 +118,7 @@ public sealed class WriteBatch(
         foreach (var account in accounts)
         {
             var stream = await streams[account.Id];
+            var chain = await StreamChain.Open(session, stream);
             var outcomes = Decide(account, stream.Aggregate, known.Of(account.Id), now);
             if (MissingRecords(account.Id, outcomes) is { Count: > 0 } missing)
             {
@@ -128,7 +130,7 @@ public sealed class WriteBatch(
             var final = loaded;
             foreach (var (pending, outcome) in account.Pending.Zip(outcomes))
             {
-                var stamped = Append(session, stream, pending.Request, outcome);
+                var stamped = Append(session, stream, chain, pending.Request, outcome);
                 if (outcome.Decision is Decision.Accepted)
                 {
                     appended.Add((account.Id, outcome.Events));
@@ -189,7 +191,8 @@ public sealed class WriteBatch(
         return missing;
     }
 
-    private static IReadOnlyList<IEvent> Append(IDocumentSession session, IEventStream<Account> stream, WriteRequest request, Outcome outcome)
+    /// <summary>The one place events are appended: metadata first, then the hash that covers it (ADR 45).</summary>
+    private static IReadOnlyList<IEvent> Append(IDocumentSession session, IEventStream<Account> stream, StreamChain chain, WriteRequest request, Outcome outcome)
     {
         if (outcome.Decision is not Decision.Accepted) return [];
         var stamped = new List<IEvent>(outcome.Events.Count);
@@ -200,6 +203,7 @@ public sealed class WriteBatch(
             wrapped.CausationId = request.Context.CausationId;
             wrapped.SetHeader("actor", request.Context.Actor);
             if (request.Context.IdempotencyKey is not null) wrapped.SetHeader("idempotencyKey", request.Context.IdempotencyKey);
+            chain.Stamp(wrapped);
             stream.AppendOne(wrapped);
             stamped.Add(wrapped);
         }

@@ -10,6 +10,8 @@ namespace Ledger.Domain.Accounts;
 /// (<see cref="Ledger.Domain.Reservations.ReservationRecord"/> ...) so the state stays small on long streams.
 /// <see cref="PeriodAllowance"/> is the allowance level (full-period credits) the current period has granted up to;
 /// <see cref="AllowanceWithheld"/>: the period began while the account was not active and payment has not restored it.
+/// <see cref="ChainHead"/>: the hash of the last event of the stream (docs/adr/0045), kept by the store's projection from the
+/// event's metadata; decisions never read it.
 /// </summary>
 public sealed record Account(
     string Id,
@@ -30,7 +32,8 @@ public sealed record Account(
     long PeriodAllowance = 0,
     bool AllowanceWithheld = false,
     ImmutableHashSet<string>? ActiveAlerts = null,
-    long? LowBalanceThreshold = null)
+    long? LowBalanceThreshold = null,
+    string? ChainHead = null)
 {
     /// <summary>Credits consumed (net of refunds) in the hour before <paramref name="now"/>.</summary>
     public long ConsumedInHourBefore(DateTimeOffset now) =>

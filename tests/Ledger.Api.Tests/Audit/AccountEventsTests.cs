@@ -39,6 +39,15 @@ public sealed class AccountEventsTests(AuditApp fixture) : IClassFixture<AuditAp
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>The stored body with its enum members (the events' only ones: source, settlement, sourceKind) camelCase.</summary>
+    private static JsonElement CamelCaseEnums(JsonElement stored)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(stored.GetRawText())!.AsObject();
+        foreach (var name in new[] { "source", "settlement", "sourceKind" })
+            if (node[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text)) node[name] = JsonNamingPolicy.CamelCase.ConvertName(text);
+        return JsonSerializer.SerializeToElement(node);
+    }
+
     private static string? Meta(JsonElement item, string name) => item.GetProperty("metadata").GetProperty(name).GetString();
 
     private static void ShouldBeStamped(JsonElement item, string? actor, string? idempotencyKey, string? causationId)
@@ -97,7 +106,8 @@ public sealed class AccountEventsTests(AuditApp fixture) : IClassFixture<AuditAp
         sequences.ShouldBe(sequences.Order().Distinct(), "the global sequence grows with the version");
         for (var i = 0; i < items.Count; i++)
         {
-            JsonElement.DeepEquals(items[i].GetProperty("data"), stored[i].Data).ShouldBeTrue($"v{i + 1}: {items[i].GetProperty("data")} vs {stored[i].Data}");
+            JsonElement.DeepEquals(items[i].GetProperty("data"), CamelCaseEnums(stored[i].Data))
+                .ShouldBeTrue($"v{i + 1}: {items[i].GetProperty("data")} vs {stored[i].Data}");
             items[i].GetProperty("timestamp").GetDateTimeOffset().ShouldBe(stored[i].Timestamp);
             items[i].GetProperty("at").GetDateTimeOffset().ShouldBe(stored[i].Timestamp, TimeSpan.FromTicks(9)); // written as it happened
             Meta(items[i], "correlationId").ShouldNotBeNullOrWhiteSpace();
@@ -107,7 +117,13 @@ public sealed class AccountEventsTests(AuditApp fixture) : IClassFixture<AuditAp
         var granted = Single("credits_granted");
         granted.GetProperty("data").GetProperty("grantId").GetString().ShouldBe("pack");
         granted.GetProperty("data").GetProperty("amount").GetInt64().ShouldBe(1000);
-        granted.GetProperty("data").GetProperty("source").GetString().ShouldBe(stored.Single(e => e.Type == "credits_granted").Data.GetProperty("source").GetString());
+        // issue 12, item 6: stored as the C# name ("Purchase"), read as every view reads it
+        stored.Single(e => e.Type == "credits_granted").Data.GetProperty("source").GetString().ShouldBe("Purchase");
+        granted.GetProperty("data").GetProperty("source").GetString().ShouldBe("purchase");
+        var listed = await (await Admin.GetAsync($"/v1/accounts/{id}/grants", Ct)).ShouldBe(200);
+        listed.GetProperty("data").EnumerateArray().Single(g => g.GetProperty("grantId").GetString() == "pack").GetProperty("source").GetString().ShouldBe("purchase");
+        var refundedKind = Single("credits_refunded").GetProperty("data").GetProperty("sourceKind").GetString();
+        refundedKind.ShouldBe("reservation");
         ShouldBeStamped(granted, adminKeyId, "grant-key-1", "ticket-42");
 
         var reserved = Single("credits_reserved");

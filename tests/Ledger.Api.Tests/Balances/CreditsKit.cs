@@ -193,8 +193,13 @@ public static class CreditsKit
         Assert.NotNull(view);
         var events = await session.Events.FetchStreamAsync(accountId, token: Token);
         Account? replayed = null;
-        foreach (var e in events) replayed = Account.Evolve(replayed, e.Data) is { } next ? next with { Version = e.Version } : null;
+        // the stored view also keeps the hash chain's head: the last event's hash (ADR 45)
+        foreach (var e in events)
+            replayed = Account.Evolve(replayed, e.Data) is { } next
+                ? next with { Version = e.Version, ChainHead = e.Headers is { } h && h.TryGetValue("hash", out var hash) ? hash?.ToString() : null }
+                : null;
         Assert.NotNull(replayed);
+        Assert.Matches("^[0-9a-f]{64}$", replayed.ChainHead ?? "");
 
         Assert.Equal(replayed.Version, view.Version);
         Assert.Equal(events.Count, view.Version);
