@@ -80,7 +80,7 @@ public sealed class OperatorWebhookCrashTests(PostgresServer server)
         receiver.Received.Values.Count(r => r.GetProperty("accountId").GetString() == account && r.GetProperty("type").GetString() == type);
 
     /// <summary>Per account and webhook type, how many the event store says were raised.</summary>
-    private static async Task<Dictionary<(string Account, string Type), int>> Expected(string database)
+    internal static async Task<Dictionary<(string Account, string Type), int>> Expected(string database)
     {
         var rows = await Http.Raw.Query(database,
             "select stream_id, type, data->>'kind' as kind from ledger.mt_events " +
