@@ -147,6 +147,7 @@ public sealed class AccessMatrixTests(ApiKeyApp fixture) : IClassFixture<ApiKeyA
         failures.ShouldBeEmpty($"{failures.Count} of {calls} calls answered otherwise than the scope and binding call for");
         (await LedgerTotals.Of(App, account), await LedgerTotals.Of(App, other)).ShouldBe(before);
         TestContext.Current.TestOutputHelper?.WriteLine($"{operations.Count} operations x {credentials.Count} credentials = {calls} calls");
+        Reliability.RunReport.Record("access matrix", $"{operations.Count} operations x {credentials.Count} credentials", calls, "every answer as scope and binding call for");
     }
 
     /// <summary>

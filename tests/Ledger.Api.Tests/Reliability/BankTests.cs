@@ -68,7 +68,7 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
     public async Task Three_processes_under_kill_9_and_a_PostgreSQL_crash_never_overspend_lose_or_double_an_acknowledged_operation()
     {
         var seed = Knob("LEDGER_BANK_SEED", Environment.TickCount & 0x7FFFFFFF);
-        var seconds = Knob("LEDGER_BANK_SECONDS", 10);
+        var seconds = Knob("LEDGER_BANK_SECONDS", 8);
         var clients = Knob("LEDGER_BANK_CLIENTS", 12);
         var accountCount = Knob("LEDGER_BANK_ACCOUNTS", 4);
         var kills = Knob("LEDGER_BANK_KILLS", 2);
@@ -104,13 +104,27 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
         foreach (var account in accounts)
         {
             (await admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = Plan }, Ct)).EnsureSuccessStatusCode();
-            (await admin.PostAsJsonAsync($"/v1/accounts/{account}/grants", new { grantId = "bank-start", amount = 1500, source = "manual", reason = "bank test" }, Ct))
+            (await admin.PostAsJsonAsync($"/v1/accounts/{account}/grants", new { grantId = "bank-start", amount = 400, source = "manual", reason = "bank test" }, Ct))
                 .EnsureSuccessStatusCode();
         }
         // an account in overage, settled by a plan change during the faults: one Stripe meter event through the outbox
         (await admin.PostAsJsonAsync("/v1/accounts", new { accountId = "bank-overage", plan = "pro", stripeCustomerId = "cus_bank" }, Ct)).EnsureSuccessStatusCode();
         foreach (var usage in new[] { "ov-1", "ov-2" })
             (await admin.PostAsJsonAsync("/v1/accounts/bank-overage/usage", new { usageId = usage, amount = 60_000 }, Ct)).EnsureSuccessStatusCode();
+
+        // warm each process up on an account of its own (JIT and first queries cost seconds on a busy machine)
+        for (var i = 0; i < _nodes.Count; i++)
+        {
+            var warm = $"warm-{i}";
+            foreach (var (path, body) in new (string, object)[]
+                     {
+                         ("/v1/accounts", new { accountId = warm, plan = Plan }), ($"/v1/accounts/{warm}/grants", new { amount = 100, source = "manual", reason = "warm" }),
+                         ($"/v1/accounts/{warm}/reservations", new { reservationId = "w1", amount = 5 }), ($"/v1/accounts/{warm}/reservations/w1/commit", new { amount = 6 }),
+                         ($"/v1/accounts/{warm}/reservations", new { reservationId = "w2", amount = 5 }), ($"/v1/accounts/{warm}/reservations/w2/release", new { reason = "warm" }),
+                         ($"/v1/accounts/{warm}/usage", new { usageId = "w3", amount = 5 }), ($"/v1/accounts/{warm}/refunds", new { usageId = "w3", amount = 1, reason = "warm" }),
+                     })
+                (await admins[i].PostAsJsonAsync(path, body, Ct)).EnsureSuccessStatusCode();
+        }
 
         var history = new BankHistory();
         var until = DateTime.UtcNow.AddSeconds(seconds);

@@ -60,6 +60,7 @@ public sealed class DurabilityGuardTests(PostgresServer server)
             overall.ShouldBe("Degraded");
             why.ShouldContain("synchronous_commit=off");
         }
+        RunReport.Record("durability guard", "synchronous_commit=off for a database", 3, "503 not ready with the reason; Degraded when allowed");
     }
 
     [Fact]
@@ -91,6 +92,7 @@ public sealed class DurabilityGuardTests(PostgresServer server)
             status.ShouldBe(HttpStatusCode.ServiceUnavailable);
             why.ShouldContain("fsync=off");
             why.ShouldNotContain("synchronous_commit=off");
+            RunReport.Record("durability guard", "fsync=off for the server (ALTER SYSTEM)", 1, "503 not ready with the reason");
         }
         finally
         {

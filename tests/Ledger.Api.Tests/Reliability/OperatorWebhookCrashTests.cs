@@ -65,6 +65,8 @@ public sealed class OperatorWebhookCrashTests(PostgresServer server)
         Assert.Empty(receiver.BadSignatures);
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"{receiver.Received.Count} webhooks across a kill -9, {receiver.Duplicates} duplicate deliveries (dropped by id)");
+        RunReport.Record("operator webhooks across kill -9", "receiver down, then kill -9 with deliveries in the outbox",
+            receiver.Received.Count, $"all delivered, {receiver.Duplicates} duplicate deliveries (dropped by id)");
     }
 
     private static async Task Run(HttpClient client, string account, (string Path, object Body)[] steps)
