@@ -85,10 +85,10 @@ for group in "${order[@]}"; do
     fi
 done
 
-printf '\n%-28s | %-70s | %10s | %s\n' "test" "injected faults" "operations" "outcome"
+printf '\n%-34s | %-72s | %10s | %s\n' "test" "injected faults" "operations" "outcome"
 printf '%s\n' "$(printf -- '-%.0s' {1..160})"
 while IFS=$'\t' read -r test faults operations outcome; do
-    printf '%-28s | %-70s | %10s | %s\n' "$test" "$faults" "$operations" "$outcome"
+    printf '%-34s | %-72s | %10s | %s\n' "$test" "$faults" "$operations" "$outcome"
 done <"$report"
 echo
 echo "total $((SECONDS - started)) s; seed $seed (rerun: scripts/reliability.sh --seed $seed ...)"

@@ -170,7 +170,7 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
         TestContext.Current.SendDiagnosticMessage(summary);
         RunReport.Record("bank test, 3 processes", $"{faults.Count(f => f.StartsWith("kill", StringComparison.Ordinal))} kill -9, " +
             $"{faults.Count(f => f.StartsWith("postgres", StringComparison.Ordinal))} PostgreSQL crash (seed {seed}, {seconds} s, {clients} clients)",
-            operations, $"passed: {report}");
+            operations, $"passed: {report}; {history.Retries} retries; {clock.Elapsed.TotalSeconds:F0} s");
     }
 
     private static Task<BankOutcome> SendPlanChange(BankHistory history, IReadOnlyList<HttpClient> admins) =>
