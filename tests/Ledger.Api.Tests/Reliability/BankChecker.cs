@@ -36,6 +36,8 @@ public sealed class BankChecker(string database, BankHistory history, IReadOnlyL
 
     public async Task<string> CheckAsync(WebhookReceiver receiver, StripeStandIn stripe, CancellationToken ct)
     {
+        // connections this test process pooled before a PostgreSQL crash are dead: open new ones
+        Npgsql.NpgsqlConnection.ClearAllPools();
         using var store = new DocumentStore(ServiceStore.Configure(new StoreOptions(), database, TimeProvider.System));
         var entries = history.Entries.ToList();
 
