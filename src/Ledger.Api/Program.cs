@@ -124,7 +124,7 @@ app.UseMiddleware<IdempotencyMiddleware>();
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapScalarApiReference("/docs", o => o.WithTitle("Ledger API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = Ledger.Api.Rebuilds.HealthReportJson.Write });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.Write });
 app.MapProblemPages();
 app.MapWolverineEndpoints(o => o.AddPolicy<ValidationPolicy>());
 

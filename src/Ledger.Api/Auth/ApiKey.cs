@@ -29,6 +29,13 @@ public sealed record ApiKey(
     public static string Hash(string secret) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
+    /// <summary>
+    /// Whether <paramref name="secret"/> is this key's, comparing the hashes in constant time (a key found by its
+    /// hash is confirmed this way too, so no code path compares a secret's hash with a timing that depends on it).
+    /// </summary>
+    public bool Matches(string secret) =>
+        SecretHash.Length == 64 && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(SecretHash), SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+
     public static string NewId() => "key_" + Guid.CreateVersion7().ToString("N");
 
     public static string PrefixOf(string secret) => secret.Length <= 12 ? secret : secret[..12];

@@ -32,7 +32,7 @@ public sealed class ApiKeyAuthentication(
         var secret = header["Bearer ".Length..].Trim();
         var hash = ApiKey.Hash(secret);
         var key = await keys.Find(hash, Context.RequestAborted);
-        if (key is null) return AuthenticateResult.Fail(new ApiKeyRejected("unknown", "Unknown API key: no key has this secret (check it for typos or truncation)."));
+        if (key is null || !key.Matches(secret)) return AuthenticateResult.Fail(new ApiKeyRejected("unknown", "Unknown API key: no key has this secret (check it for typos or truncation)."));
         if (key.IsRevoked) return AuthenticateResult.Fail(new ApiKeyRejected("revoked", $"The API key {key.Prefix}... was revoked."));
 
         await lastUsed.Touch(key.Id, clock.GetUtcNow(), Context.RequestAborted);

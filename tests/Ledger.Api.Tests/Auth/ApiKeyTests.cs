@@ -9,7 +9,11 @@ using Xunit;
 
 namespace Ledger.Api.Tests.Auth;
 
-public sealed class ApiKeyApp(PostgresServer server) : SharedApp(server, "apikeys");
+public sealed class ApiKeyApp(PostgresServer server) : SharedApp(server, "apikeys")
+{
+    /// <summary>Stripe configured, so the access matrix sees the webhook endpoint's own answers (not 503 not-configured).</summary>
+    protected override IDictionary<string, string>? Settings => new Dictionary<string, string> { ["LEDGER_STRIPE_WEBHOOK_SECRET"] = "whsec_access_matrix" };
+}
 
 /// <summary>DESIGN "HTTP API v1", Auth: bearer keys with a readable prefix, stored only as hashes, shown once; scopes; account binding.</summary>
 public sealed class ApiKeyTests(ApiKeyApp fixture) : IClassFixture<ApiKeyApp>

@@ -17,9 +17,12 @@ public abstract class SharedApp(PostgresServer server, string prefix) : IAsyncLi
 
     public async ValueTask InitializeAsync()
     {
-        App = await LedgerApp.StartAsync(server, prefix);
+        App = await LedgerApp.StartAsync(server, prefix, settings: Settings);
         await SeedAsync();
     }
+
+    /// <summary>Settings of the class's app (applied like environment variables), e.g. a Stripe webhook secret.</summary>
+    protected virtual IDictionary<string, string>? Settings => null;
 
     /// <summary>Data every test of the class may rely on (and must not change in ways the others notice).</summary>
     protected virtual Task SeedAsync() => Task.CompletedTask;

@@ -78,6 +78,12 @@ public sealed class LedgerProcess(string database, IReadOnlyDictionary<string, s
         lock (_output) return string.Join('\n', _output.TakeLast(40));
     }
 
+    /// <summary>Everything the process wrote to stdout and stderr since the first start (its whole log).</summary>
+    public string AllOutput()
+    {
+        lock (_output) return string.Join('\n', _output);
+    }
+
     /// <summary>An admin client; <paramref name="connections"/> bounds its pool (one connection per concurrent client).</summary>
     public HttpClient Client(int connections = 32)
     {

@@ -179,5 +179,7 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
         }
         TestContext.Current.SendDiagnosticMessage(
             $"kill -9 under load: {acknowledged.Count} acknowledged, {cutOff.Count} cut off; all present after restart, none doubled");
+        RunReport.Record("kill -9 under load, 1 process", postgresStopsImmediatelyToo ? "kill -9 + PostgreSQL immediate stop" : "kill -9",
+            acknowledged.Count + cutOff.Count, $"{acknowledged.Count} acknowledged all present, {cutOff.Count} cut off applied once");
     }
 }

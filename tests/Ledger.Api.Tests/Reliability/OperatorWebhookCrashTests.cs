@@ -65,6 +65,8 @@ public sealed class OperatorWebhookCrashTests(PostgresServer server)
         Assert.Empty(receiver.BadSignatures);
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"{receiver.Received.Count} webhooks across a kill -9, {receiver.Duplicates} duplicate deliveries (dropped by id)");
+        RunReport.Record("operator webhooks across kill -9", "receiver down, then kill -9 with deliveries in the outbox",
+            receiver.Received.Count, $"all delivered, {receiver.Duplicates} duplicate deliveries (dropped by id)");
     }
 
     private static async Task Run(HttpClient client, string account, (string Path, object Body)[] steps)
@@ -80,7 +82,7 @@ public sealed class OperatorWebhookCrashTests(PostgresServer server)
         receiver.Received.Values.Count(r => r.GetProperty("accountId").GetString() == account && r.GetProperty("type").GetString() == type);
 
     /// <summary>Per account and webhook type, how many the event store says were raised.</summary>
-    private static async Task<Dictionary<(string Account, string Type), int>> Expected(string database)
+    internal static async Task<Dictionary<(string Account, string Type), int>> Expected(string database)
     {
         var rows = await Http.Raw.Query(database,
             "select stream_id, type, data->>'kind' as kind from ledger.mt_events " +
