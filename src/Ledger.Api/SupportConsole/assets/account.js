@@ -1,7 +1,7 @@
 // One account: who it is, its balance (now or as of an instant) with a bar per credit block, open holds, plan and
 // entitlements, usage by day and feature, the event timeline, a statement download, the chain verdict, admin actions.
 import { api, describe, download, q, enc } from './api.js';
-import { h, badge, credits, time, instant, figures, table, card, toIso, toLocalValue, say, warn } from './dom.js';
+import { h, badge, credits, time, instant, figures, table, card, toIso, toLocalValue, say, warn, put } from './dom.js';
 import { stackedBars, barSpan, daysBetween } from './charts.js';
 import { timeline } from './timeline.js';
 import { adminActions } from './actions.js';
@@ -100,7 +100,7 @@ export async function renderAccount(view, accountId, params, current) {
 }
 
 function renderHeader(element, a) {
-  element.replaceChildren(h('p', { class: 'row', id: 'account-summary' },
+  put(element, h('p', { class: 'row', id: 'account-summary' },
     h('span', {}, 'Plan ', h('strong', { id: 'account-plan' }, a.plan)),
     h('span', {}, 'Status ', badge(a.status)),
     h('span', {}, 'Opened ', time(a.openedAt)),
@@ -113,7 +113,7 @@ function renderHeader(element, a) {
 
 function renderBalance(element, b, asOf) {
   const blocks = b.blocks ?? [];
-  element.replaceChildren(
+  put(element, 
     h('p', { class: 'muted', id: 'balance-when' }, asOf ? `As of ${instant(asOf)} (version ${b.version} is the account's last)` : `Now (${instant(b.asOf)})`),
     figures([
       ['Available', h('span', { id: 'balance-available' }, credits(b.available)), true],
@@ -147,14 +147,14 @@ function renderBalance(element, b, asOf) {
 }
 
 function renderHolds(element, pending) {
-  if (!pending.ok) { element.replaceChildren(h('p', { class: 'problem' }, describe(pending.problem))); return; }
+  if (!pending.ok) { put(element, h('p', { class: 'problem' }, describe(pending.problem))); return; }
   const rows = pending.data.data.map((r) => [h('code', {}, r.reservationId), credits(r.amount), r.feature ?? '—', time(r.reservedAt), time(r.expiresAt)]);
-  element.replaceChildren(table('Open holds', ['Reservation', 'Amount', 'Feature', 'Reserved', 'Expires'], rows, { numeric: [1] }),
+  put(element, table('Open holds', ['Reservation', 'Amount', 'Feature', 'Reserved', 'Expires'], rows, { numeric: [1] }),
     pending.data.has_more ? h('p', { class: 'hint' }, 'The 100 newest are shown.') : null);
 }
 
 function renderPlan(element, entitlements, quota) {
-  if (!entitlements.ok) { element.replaceChildren(h('p', { class: 'problem' }, describe(entitlements.problem))); return; }
+  if (!entitlements.ok) { put(element, h('p', { class: 'problem' }, describe(entitlements.problem))); return; }
   const e = entitlements.data;
   const parts = [
     h('p', { class: 'row' }, h('span', {}, 'Status ', badge(e.status)),
@@ -171,7 +171,7 @@ function renderPlan(element, entitlements, quota) {
       ['Resets', instant(x.resetAt)], ['Overage', credits(x.overage?.credits)],
     ]));
   }
-  element.replaceChildren(...parts);
+  put(element, ...parts);
 }
 
 async function renderUsage(element, base, days, current) {
@@ -182,33 +182,33 @@ async function renderUsage(element, base, days, current) {
   const range = h('select', { id: 'usage-range', onchange: (e) => renderUsage(element, base, Number(e.target.value), current) },
     [7, 30, 90, 365].map((d) => h('option', { value: d, selected: d === days }, `last ${d} days`)));
   const controls = h('div', { class: 'row' }, h('div', {}, h('label', { for: 'usage-range' }, 'Period'), range));
-  if (!answer.ok) { element.replaceChildren(controls, h('p', { class: 'problem' }, describe(answer.problem))); return; }
+  if (!answer.ok) { put(element, controls, h('p', { class: 'problem' }, describe(answer.problem))); return; }
   const labels = daysBetween(answer.data.from, answer.data.to);
   const features = [...new Set(answer.data.buckets.map((b) => b.feature ?? '(none)'))].sort();
   const series = features.map((f) => ({
     name: f, values: labels.map((d) => answer.data.buckets.filter((b) => b.day === d && (b.feature ?? '(none)') === f).reduce((s, b) => s + b.net, 0)),
   }));
-  element.replaceChildren(controls,
+  put(element, controls,
     h('p', {}, `Consumed ${credits(answer.data.consumed)}, refunded ${credits(answer.data.refunded)}, net ${credits(answer.data.net)} credits.`),
     features.length === 0 ? h('p', { class: 'muted' }, 'No usage in this period.') : stackedBars('Credits used per day by feature', labels, series));
 }
 
 async function renderVerdict(element, base, current) {
-  element.replaceChildren(h('p', { class: 'muted' }, 'Checking…'));
+  put(element, h('p', { class: 'muted' }, 'Checking…'));
   const answer = await api(`${base}/verify`);
   if (!current()) return;
   const again = h('button', { type: 'button', class: 'secondary', onclick: () => renderVerdict(element, base, current) }, 'Check again');
   if (answer.status === 404 || answer.status === 405) {
-    element.replaceChildren(h('p', { class: 'verdict na' }, 'Not available: this service does not verify event chains yet.'), again);
+    put(element, h('p', { class: 'verdict na' }, 'Not available: this service does not verify event chains yet.'), again);
     return;
   }
-  if (!answer.ok) { element.replaceChildren(h('p', { class: 'problem' }, describe(answer.problem)), again); return; }
+  if (!answer.ok) { put(element, h('p', { class: 'problem' }, describe(answer.problem)), again); return; }
   const d = answer.data ?? {};
   const flag = [d.valid, d.ok, d.intact, d.verified].find((v) => typeof v === 'boolean');
   const word = typeof d.verdict === 'string' ? d.verdict : typeof d.status === 'string' ? d.status : null;
   const good = flag ?? (word ? /^(ok|valid|intact|verified)$/i.test(word) : null);
   const breakAt = d.firstBreak ?? d.break ?? d.brokenAt ?? null;
-  element.replaceChildren(
+  put(element, 
     h('p', { class: `verdict ${good === true ? 'ok' : good === false ? 'bad' : ''}` },
       good === true ? 'Chain intact' : good === false ? 'Chain broken' : `Verdict: ${word ?? 'see details'}`,
       d.eventsChecked ?? d.checked ?? d.events ? ` (${credits(d.eventsChecked ?? d.checked ?? d.events)} events checked)` : ''),

@@ -1,6 +1,6 @@
 // Find an account: open one by id, or list them (newest first) by plan and status, a page at a time.
 import { api, describe, q, enc } from './api.js';
-import { h, badge, credits, time, table, say, warn } from './dom.js';
+import { h, badge, credits, time, table, say, warn, put } from './dom.js';
 
 const STATUSES = ['active', 'grace', 'suspended', 'frozen'];
 
@@ -46,7 +46,7 @@ async function page(results, filter, after, current) {
   const response = await api(`/v1/accounts${q({ ...filter, limit: 25, starting_after: after })}`);
   if (!current()) return;
   if (!response.ok) {
-    results.replaceChildren(h('p', { class: 'problem' }, describe(response.problem)));
+    put(results, h('p', { class: 'problem' }, describe(response.problem)));
     return;
   }
   const accounts = response.data.data;
@@ -58,6 +58,6 @@ async function page(results, filter, after, current) {
       type: 'button', class: 'secondary', onclick: () => page(results, filter, accounts.at(-1).accountId, current),
     }, 'Next page'))
     : null;
-  results.replaceChildren(table('Accounts', ['Account', 'Plan', 'Status', 'Available', 'Opened'], rows, { numeric: [3] }), more);
+  put(results, table('Accounts', ['Account', 'Plan', 'Status', 'Available', 'Opened'], rows, { numeric: [3] }), more);
   say(`${accounts.length} account${accounts.length === 1 ? '' : 's'} listed${response.data.has_more ? '; more on the next page' : ''}.`);
 }

@@ -2,7 +2,7 @@
 // start or end grace, clear an anomaly freeze. Each submission carries its own Idempotency-Key, so a double click or
 // a retried request applies once. Needs an admin key; others get the API's 403, shown as it is.
 import { api, describe, idempotencyKey } from './api.js';
-import { h, credits, toIso, warn } from './dom.js';
+import { h, credits, toIso, warn, put } from './dom.js';
 
 export function adminActions(base, done) {
   let account = null;
@@ -97,7 +97,7 @@ export function adminActions(base, done) {
       account = next;
       const blocks = (next.balance.blocks ?? []).filter((b) => b.status !== 'voided' && b.status !== 'expired');
       const chosen = grantId.value;
-      grantId.replaceChildren(h('option', { value: '' }, blocks.length ? 'Choose a grant' : 'No grant to void'),
+      put(grantId, h('option', { value: '' }, blocks.length ? 'Choose a grant' : 'No grant to void'),
         blocks.map((b) => h('option', { value: b.grantId, selected: b.grantId === chosen },
           `${b.grantId} · ${b.source} · ${credits(b.remaining)} of ${credits(b.amount)} left`)));
     },

@@ -1,7 +1,7 @@
 // The console's shell: sign in and out, and a hash router (#/overview, #/accounts, #/accounts/{id}) so the service
 // serves one page and every view is a link that can be bookmarked or opened in a new tab.
 import { api, session, whenUnauthorized, describe } from './api.js';
-import { say, warn } from './dom.js';
+import { say, warn, put } from './dom.js';
 import { renderOverview } from './overview.js';
 import { renderAccounts } from './accounts.js';
 import { renderAccount } from './account.js';
@@ -40,7 +40,7 @@ async function route() {
   const view = $('view');
   const mine = ++generation;
   const current = () => mine === generation; // a slower earlier view must not overwrite a later one
-  view.replaceChildren();
+  put(view);
   if (segments[0] === 'accounts' && segments[1]) await renderAccount(view, segments.slice(1).join('/'), params, current);
   else if (segments[0] === 'accounts') await renderAccounts(view, params, current);
   else await renderOverview(view, current);

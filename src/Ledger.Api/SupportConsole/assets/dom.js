@@ -1,4 +1,4 @@
-// Building blocks: elements are made with h() and text nodes only (no innerHTML), so nothing the API returns
+// Building blocks: elements are made with h() and text nodes only (no HTML string is ever parsed), so nothing the API returns
 // (reasons, metadata, ids) is ever parsed as markup.
 
 export function h(tag, attributes = {}, ...children) {
@@ -93,4 +93,9 @@ export function say(message) {
 
 export function warn(message) {
   document.getElementById('alert').textContent = message;
+}
+
+/** replaceChildren without the nulls (the DOM would write them as the text "null"). */
+export function put(element, ...children) {
+  element.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }

@@ -3,7 +3,7 @@
 // (404), what the other endpoints give: accounts counted from the list, revenue from reconciliation. Always: Stripe
 // processing, operator webhook deliveries and reconciliation mismatches.
 import { api, describe, q } from './api.js';
-import { h, credits, money, badge, figures, table, card, say } from './dom.js';
+import { h, credits, money, badge, figures, table, card, say, put } from './dom.js';
 import { stackedBars, countBars } from './charts.js';
 
 const MAX_ACCOUNT_PAGES = 20; // the fallback counts at most 2,000 accounts
@@ -36,7 +36,7 @@ export async function renderOverview(view, current) {
     source.textContent = metrics.status === 404
       ? 'GET /v1/admin/metrics is not available on this service: accounts are counted from the list and revenue taken from reconciliation.'
       : `GET /v1/admin/metrics: ${describe(metrics.problem)}. Showing what the other endpoints give.`;
-    credit.replaceChildren(h('p', { class: 'muted' }, 'Credits per day need GET /v1/admin/metrics; an account\'s own usage is on its page.'));
+    put(credit, h('p', { class: 'muted' }, 'Credits per day need GET /v1/admin/metrics; an account\'s own usage is on its page.'));
     renderRevenueFromReconciliation(revenue, reconciliation);
     tasks.push(countAccounts(accounts, current));
   }
@@ -45,7 +45,7 @@ export async function renderOverview(view, current) {
 }
 
 function renderMetrics(m, accounts, credit, revenue) {
-  accounts.replaceChildren(h('div', { class: 'grid' },
+  put(accounts, h('div', { class: 'grid' },
     countBars('By plan', m.accounts?.byPlan), countBars('By status', m.accounts?.byStatus)));
   const days = m.days ?? [];
   const labels = days.map((d) => d.date);
@@ -62,11 +62,11 @@ function renderMetrics(m, accounts, credit, revenue) {
     ['Estimated (held)', credits(e.estimated)], ['Actual (committed)', credits(e.actual)],
     ['Actual / estimated', e.estimated ? `${Math.round((e.actual / e.estimated) * 100)} %` : '—'],
   ]));
-  credit.replaceChildren(...parts);
+  put(credit, ...parts);
   const rows = (m.revenue ?? []).slice().sort((a, b) => (a.date < b.date ? 1 : -1));
   const totals = {};
   for (const x of rows) totals[x.currency] = (totals[x.currency] ?? 0) + x.amount;
-  revenue.replaceChildren(
+  put(revenue, 
     figures(Object.entries(totals).map(([c, n]) => [`Total ${c.toUpperCase()}`, money(n, c), true])),
     table('Revenue per day', ['Day', 'Currency', 'Amount'], rows.map((x) => [x.date, x.currency.toUpperCase(), money(x.amount, x.currency)]), { numeric: [2] }));
 }
@@ -77,7 +77,7 @@ async function countAccounts(element, current) {
   for (let page = 0; more && page < MAX_ACCOUNT_PAGES; page++) {
     const answer = await api(`/v1/accounts${q({ limit: 100, starting_after: after })}`);
     if (!current()) return;
-    if (!answer.ok) { element.replaceChildren(h('p', { class: 'problem' }, describe(answer.problem))); return; }
+    if (!answer.ok) { put(element, h('p', { class: 'problem' }, describe(answer.problem))); return; }
     for (const a of answer.data.data) {
       byPlan[a.plan] = (byPlan[a.plan] ?? 0) + 1;
       byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
@@ -86,15 +86,15 @@ async function countAccounts(element, current) {
     more = answer.data.has_more;
     after = answer.data.data.at(-1)?.accountId;
   }
-  element.replaceChildren(
+  put(element, 
     h('p', {}, more ? `The newest ${credits(seen)} accounts (there are more):` : `${credits(seen)} accounts:`),
     h('div', { class: 'grid' }, countBars('By plan', byPlan), countBars('By status', byStatus)));
 }
 
 function renderRevenueFromReconciliation(element, reconciliation) {
-  if (!reconciliation.ok) { element.replaceChildren(h('p', { class: 'problem' }, describe(reconciliation.problem))); return; }
+  if (!reconciliation.ok) { put(element, h('p', { class: 'problem' }, describe(reconciliation.problem))); return; }
   const totals = reconciliation.data.totals ?? [];
-  element.replaceChildren(
+  put(element, 
     h('p', { class: 'muted' }, 'Stripe purchases and refunds of the last 30 days (from reconciliation).'),
     table('Revenue by currency', ['Currency', 'Purchases', 'Purchased', 'Refunded', 'Net'],
       totals.map((t) => [t.currency.toUpperCase(), credits(t.stripe.purchases), money(t.stripe.purchasedMinor, t.currency),
@@ -104,10 +104,10 @@ function renderRevenueFromReconciliation(element, reconciliation) {
 async function renderStripe(element, current) {
   const answer = await api(`/v1/admin/stripe-events${q({ limit: 10 })}`);
   if (!current()) return;
-  if (!answer.ok) { element.replaceChildren(h('p', { class: 'problem' }, describe(answer.problem))); return; }
+  if (!answer.ok) { put(element, h('p', { class: 'problem' }, describe(answer.problem))); return; }
   const s = answer.data.summary;
   const trouble = (s.byStatus.parked ?? 0) + (s.byStatus.failed ?? 0);
-  element.replaceChildren(
+  put(element, 
     h('p', {}, trouble === 0 ? badge('healthy', 'ok') : badge(`${trouble} need attention`, 'bad')),
     figures([['Received', credits(s.received), true], ['Deliveries', credits(s.deliveries)], ['Duplicate deliveries', credits(s.duplicateDeliveries)],
       ...Object.entries(s.byStatus).map(([k, n]) => [k, credits(n)])]),
@@ -122,10 +122,10 @@ async function renderHooks(element, current) {
   const latest = await api(`/v1/admin/webhook-deliveries${q({ limit: 10 })}`);
   if (!current()) return;
   const failed = answers.find((a) => !a.ok);
-  if (failed) { element.replaceChildren(h('p', { class: 'problem' }, describe(failed.problem))); return; }
+  if (failed) { put(element, h('p', { class: 'problem' }, describe(failed.problem))); return; }
   const count = (a) => `${a.data.data.length}${a.data.has_more ? '+' : ''}`;
   const failing = answers[0].data.data.length;
-  element.replaceChildren(
+  put(element, 
     h('p', {}, failing === 0 ? badge('healthy', 'ok') : badge(`${count(answers[0])} failing`, 'bad')),
     figures(statuses.map((s, i) => [s, count(answers[i])])),
     h('h3', {}, 'Latest'),
@@ -134,11 +134,11 @@ async function renderHooks(element, current) {
 }
 
 function renderReconciliation(element, answer) {
-  if (!answer.ok) { element.replaceChildren(h('p', { class: 'problem' }, describe(answer.problem))); return; }
+  if (!answer.ok) { put(element, h('p', { class: 'problem' }, describe(answer.problem))); return; }
   const r = answer.data;
-  element.replaceChildren(
-    h('p', {}, r.mismatches.length === 0 ? badge('no mismatches', 'ok') : badge(`${r.mismatches.length} mismatches`, 'bad'),
-      ` ${r.accounts.length} accounts with purchases; ${r.unbilled.length} unbilled overage entries.`),
+  put(element, 
+    h('p', {}, r.mismatches.length === 0 ? badge('no mismatches', 'ok') : badge(`${r.mismatches.length} mismatch${r.mismatches.length === 1 ? '' : 'es'}`, 'bad'),
+      ` ${r.accounts.length} account${r.accounts.length === 1 ? '' : 's'} with purchases; ${r.unbilled.length} unbilled overage entr${r.unbilled.length === 1 ? 'y' : 'ies'}.`),
     table('Mismatches', ['Kind', 'Account', 'Grant', 'Detail'],
       r.mismatches.slice(0, 50).map((m) => [m.kind, m.accountId ? h('a', { href: `#/accounts/${encodeURIComponent(m.accountId)}` }, m.accountId) : '—',
         m.grantId ?? '—', m.detail])));

@@ -1,7 +1,7 @@
 // The account's events, newest first: by default the latest page; filters by type (comma-separated) and by the
 // instant each event took effect ([from, to), UTC). Each event opens to show who wrote it and why, and its data.
 import { api, describe, q } from './api.js';
-import { h, time, instant, toIso, say, warn } from './dom.js';
+import { h, time, instant, toIso, say, warn, put } from './dom.js';
 
 const PAGE = 20;
 
@@ -26,12 +26,12 @@ export function timeline(base, current) {
     if (!current()) return null;
     if (!answer.ok) {
       warn(`Events: ${describe(answer.problem)}`);
-      list.replaceChildren(h('li', { class: 'problem' }, describe(answer.problem)));
-      pager.replaceChildren();
+      put(list, h('li', { class: 'problem' }, describe(answer.problem)));
+      put(pager);
       return null;
     }
     for (const e of answer.data.items) if (!seen.has(e.type)) { seen.add(e.type); known.append(h('option', { value: e.type })); }
-    list.replaceChildren(...answer.data.items.slice().reverse().map((e) => item(e, e.version >= fresh)));
+    put(list, ...answer.data.items.slice().reverse().map((e) => item(e, e.version >= fresh)));
     return answer.data;
   }
 
@@ -42,7 +42,7 @@ export function timeline(base, current) {
     const shown = page.items;
     caption.textContent = shown.length === 0 ? 'No events.'
       : `Versions ${shown[0].version} to ${shown.at(-1).version} of ${version}, newest first.`;
-    pager.replaceChildren(
+    put(pager, 
       after > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => showWindow(Math.max(0, after - PAGE)) }, 'Earlier events') : null,
       after + PAGE < version ? h('button', { type: 'button', class: 'secondary', onclick: () => showWindow(Math.min(after + PAGE, Math.max(0, version - PAGE))) }, 'Later events') : null);
   }
@@ -51,7 +51,7 @@ export function timeline(base, current) {
     const page = await load(after, 50);
     if (!page) return;
     caption.textContent = `${page.items.length} matching event${page.items.length === 1 ? '' : 's'}${page.next ? ' on this page' : ''}, newest first.`;
-    pager.replaceChildren(
+    put(pager, 
       after > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => forward(0, true) }, 'First page') : null,
       page.next ? h('button', { type: 'button', class: 'secondary', onclick: () => forward(page.next, false) }, 'Next page') : null);
     if (!first) say(`${page.items.length} events shown.`);
