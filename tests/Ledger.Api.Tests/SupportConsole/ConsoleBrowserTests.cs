@@ -54,6 +54,7 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         (await page.EvaluateAsync<string>("sessionStorage.getItem('ledger.console.apiKey')")).ShouldBe(LedgerApp.AdminKey);
         (await page.EvaluateAsync<string>("localStorage.length.toString()")).ShouldBe("0");
         await Browser.ScreenshotAsync(page, "02-overview.png");
+        await ExpectAccountCountsAsync(page, api);
 
         // find the account: list the pro accounts, open it
         await page.GetByRole(AriaRole.Link, new() { Name = "Accounts" }).ClickAsync();
@@ -121,6 +122,15 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await Expect(fresh.Locator("pre")).ToContainTextAsync("goodwill for ticket 4711");
         await Browser.ScreenshotAsync(page, "06-granted.png");
 
+        // the timeline filtered by type: exactly the API's grants, newest first
+        var grants = (await Json(api, $"/v1/accounts/{Account}/events?type=credits_granted")).GetProperty("items").EnumerateArray()
+            .Select(e => e.GetProperty("version").GetInt64().ToString(CultureInfo.InvariantCulture)).Reverse().ToList();
+        grants.Count.ShouldBeGreaterThan(1);
+        await page.GetByLabel("Event types").FillAsync("credits_granted");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#events > li")).ToHaveCountAsync(grants.Count);
+        (await page.Locator("#events > li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.version)")).ShouldBe(grants);
+
         // a narrow screen: nothing wider than the viewport
         await page.SetViewportSizeAsync(390, 844);
         await Browser.ScreenshotAsync(page, "07-narrow.png");
@@ -151,6 +161,29 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await Post(api, "/v1/accounts", new { accountId = "console-late", plan = "starter" });
         await Post(api, "/v1/accounts/console-late/grace", new { reason = "card declined" });
         return asOf;
+    }
+
+    /// <summary>
+    /// Accounts by plan and status on the overview: from GET /v1/admin/metrics where the service has it (issue 16 item 4),
+    /// else counted from the account list; either way the numbers of the API's own answer.
+    /// </summary>
+    private static async Task ExpectAccountCountsAsync(IPage page, HttpClient api)
+    {
+        var metrics = await api.GetAsync("/v1/admin/metrics", Ct);
+        if (metrics.IsSuccessStatusCode)
+        {
+            // async projections: the page and this request may have read them a moment apart, so only the source is compared
+            await Expect(page.Locator("#overview-source")).ToContainTextAsync("From GET /v1/admin/metrics");
+            await Expect(page.Locator("#by-plan")).ToBeVisibleAsync();
+            return;
+        }
+        metrics.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+        await Expect(page.Locator("#overview-source")).ToContainTextAsync("not available");
+        var byPlan = (await Json(api, "/v1/accounts?limit=100")).GetProperty("data").EnumerateArray()
+            .GroupBy(a => a.GetProperty("plan").GetString()!).ToDictionary(g => g.Key, g => (long)g.Count());
+        byPlan.Count.ShouldBeGreaterThan(1);
+        foreach (var (plan, count) in byPlan)
+            await Expect(page.Locator($"#by-plan li[data-name='{plan}']")).ToHaveAttributeAsync("data-count", count.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>The elements that stick out to the right of the viewport (none, on a page that reflows), as "tag#id.class".</summary>

@@ -52,13 +52,13 @@ export function stackedBars(title, labels, series) {
 }
 
 /** Horizontal bars for counts by category (accounts by plan, by status). */
-export function countBars(title, counts) {
+export function countBars(title, counts, id) {
   const entries = Object.entries(counts ?? {}).sort((a, b) => b[1] - a[1]);
   const max = Math.max(1, ...entries.map(([, n]) => n));
   return h('div', {},
     h('h3', {}, title),
-    entries.length === 0 ? h('p', { class: 'muted' }, 'None.') : h('ul', { class: 'blocks' }, entries.map(([name, n], k) =>
-      h('li', {},
+    entries.length === 0 ? h('p', { class: 'muted' }, 'None.') : h('ul', { class: 'blocks', id }, entries.map(([name, n], k) =>
+      h('li', { 'data-name': name, 'data-count': n },
         h('div', { class: 'head' }, h('strong', {}, name), h('span', {}, credits(n))),
         h('div', { class: 'bar', 'aria-hidden': 'true' }, barSpan(`s${k % 7}`, n / max))))));
 }

@@ -46,7 +46,7 @@ export async function renderOverview(view, current) {
 
 function renderMetrics(m, accounts, credit, revenue) {
   put(accounts, h('div', { class: 'grid' },
-    countBars('By plan', m.accounts?.byPlan), countBars('By status', m.accounts?.byStatus)));
+    countBars('By plan', m.accounts?.byPlan, 'by-plan'), countBars('By status', m.accounts?.byStatus, 'by-status')));
   const days = m.days ?? [];
   const labels = days.map((d) => d.date);
   const parts = [];
@@ -88,7 +88,7 @@ async function countAccounts(element, current) {
   }
   put(element, 
     h('p', {}, more ? `The newest ${credits(seen)} accounts (there are more):` : `${credits(seen)} accounts:`),
-    h('div', { class: 'grid' }, countBars('By plan', byPlan), countBars('By status', byStatus)));
+    h('div', { class: 'grid' }, countBars('By plan', byPlan, 'by-plan'), countBars('By status', byStatus, 'by-status')));
 }
 
 function renderRevenueFromReconciliation(element, reconciliation) {
