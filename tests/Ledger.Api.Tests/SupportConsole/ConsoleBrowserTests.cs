@@ -47,9 +47,10 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await page.GetByLabel("API key").FillAsync("lk_live_not_a_key_at_all_0000000000000");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("refused");
-        await page.GetByLabel("API key").FillAsync(LedgerApp.AdminKey);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("API key")).ToBeFocusedAsync(); // the keyboard is where the next step is
+        await page.Keyboard.TypeAsync(LedgerApp.AdminKey);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview", Level = 1 })).ToBeFocusedAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Overview loaded.");
         (await page.EvaluateAsync<string>("sessionStorage.getItem('ledger.console.apiKey')")).ShouldBe(LedgerApp.AdminKey);
         (await page.EvaluateAsync<string>("localStorage.length.toString()")).ShouldBe("0");
@@ -63,7 +64,7 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await Expect(page.Locator("#account-results tbody tr")).ToHaveCountAsync(1);
         await Browser.ScreenshotAsync(page, "03-accounts.png");
         await page.GetByRole(AriaRole.Link, new() { Name = Account }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Account {Account}" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Account {Account}" })).ToBeFocusedAsync();
 
         // its balance, blocks and holds as the API has them
         var now = await Json(api, $"/v1/accounts/{Account}/balance");
@@ -83,7 +84,7 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await Expect(page.Locator("#balance-available")).ToHaveTextAsync(Credits(then.GetProperty("available").GetInt64()));
         await Expect(page.Locator("#balance-when")).ToContainTextAsync("As of");
         await Expect(page.Locator(".blocks li[data-grant]")).ToHaveCountAsync(then.GetProperty("blocks").GetArrayLength());
-        await Browser.ScreenshotAsync(page, "05-balance-as-of.png");
+        await Browser.ScreenshotAsync(page.GetByRole(AriaRole.Region, new() { Name = "Balance", Exact = true }), "05-balance-as-of.png");
         await page.GetByRole(AriaRole.Button, new() { Name = "Now", Exact = true }).ClickAsync();
         await Expect(page.Locator("#balance-available")).ToHaveTextAsync(Credits(now.GetProperty("available").GetInt64()));
 
@@ -133,7 +134,9 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
 
         // a narrow screen: nothing wider than the viewport
         await page.SetViewportSizeAsync(390, 844);
-        await Browser.ScreenshotAsync(page, "07-narrow.png");
+        await page.EvaluateAsync("window.scrollTo(0, 0)");
+        await Browser.ScreenshotAsync(page, "07-narrow.png", fullPage: false);
+        await Browser.ScreenshotAsync(page.GetByRole(AriaRole.Region, new() { Name = "Admin actions" }), "08-narrow-admin-actions.png");
         (await page.EvaluateAsync<string>(WiderThanTheViewport)).ShouldBeEmpty();
 
         trouble.ShouldBeEmpty();

@@ -83,7 +83,8 @@ public sealed class ConsoleFilesTests(ConsoleFilesApp fixture) : IClassFixture<C
             // markup is built from text nodes only: nothing the API returns is parsed as HTML or run as code
             foreach (var sink in new[] { "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setAttribute('style'" })
                 text.ShouldNotContain(sink, Case.Sensitive, $"{file} uses {sink}");
-            Regex.IsMatch(text, @"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", RegexOptions.IgnoreCase).ShouldBeFalse($"{file} names another origin");
+            Regex.IsMatch(text.Replace("'http://www.w3.org/2000/svg'", "", StringComparison.Ordinal), // a namespace name, not a request
+                    @"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", RegexOptions.IgnoreCase).ShouldBeFalse($"{file} names another origin");
             text.ShouldNotContain("localStorage.setItem", Case.Sensitive, $"{file}: the key is kept for the session only");
         }
     }

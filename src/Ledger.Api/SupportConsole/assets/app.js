@@ -15,6 +15,7 @@ function showSignIn(message) {
   $('view').replaceChildren();
   $('sign-in').hidden = false;
   if (message) warn(message);
+  $('api-key').value = '';
   $('api-key').focus();
 }
 
