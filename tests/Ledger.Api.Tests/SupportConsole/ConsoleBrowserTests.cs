@@ -43,6 +43,8 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         // sign in: a wrong key is refused and said so; the right one opens the overview
         await page.GotoAsync($"{service.BaseAddress}console");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeHiddenAsync();
+        await Expect(page.GetByRole(AriaRole.Navigation)).ToBeHiddenAsync();
         await Browser.ScreenshotAsync(page, "01-sign-in.png");
         await page.GetByLabel("API key").FillAsync("lk_live_not_a_key_at_all_0000000000000");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -138,6 +140,11 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await Browser.ScreenshotAsync(page, "07-narrow.png", fullPage: false);
         await Browser.ScreenshotAsync(page.GetByRole(AriaRole.Region, new() { Name = "Admin actions" }), "08-narrow-admin-actions.png");
         (await page.EvaluateAsync<string>(WiderThanTheViewport)).ShouldBeEmpty();
+
+        // signing out forgets the key
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        (await page.EvaluateAsync<string?>("sessionStorage.getItem('ledger.console.apiKey')")).ShouldBeNull();
 
         trouble.ShouldBeEmpty();
     }
