@@ -125,6 +125,24 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await Expect(fresh.Locator("pre")).ToContainTextAsync("goodwill for ticket 4711");
         await Browser.ScreenshotAsync(page, "06-granted.png");
 
+        // void that grant, then start and end grace: each with its reason, each event new at the top of the timeline
+        var grantId = granted.GetProperty("data").GetProperty("grantId").GetString()!;
+        await page.GetByLabel("Grant", new() { Exact = true }).SelectOptionAsync(grantId);
+        await page.Locator("#void-reason").FillAsync("granted to the wrong account");
+        var before = await VersionAsync(api);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Void grant" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Voided 250 credits of {grantId}");
+        await ExpectNewEventAsync(page, api, before, "granted to the wrong account");
+        foreach (var (button, status) in new[] { ("Start grace", "grace"), ("End grace", "active") })
+        {
+            await page.Locator("#status-reason").FillAsync($"{button} from the console test");
+            before = await VersionAsync(api);
+            await page.GetByRole(AriaRole.Button, new() { Name = button }).ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"{button}: the account is {status}");
+            await ExpectNewEventAsync(page, api, before, $"{button} from the console test");
+            await Expect(page.Locator("#account-summary .badge")).ToHaveTextAsync(status);
+        }
+
         // the timeline filtered by type: exactly the API's grants, newest first
         var grants = (await Json(api, $"/v1/accounts/{Account}/events?type=credits_granted")).GetProperty("items").EnumerateArray()
             .Select(e => e.GetProperty("version").GetInt64().ToString(CultureInfo.InvariantCulture)).Reverse().ToList();
@@ -172,6 +190,24 @@ public sealed class ConsoleBrowserTests(PostgresServer server)
         await Post(api, "/v1/accounts/console-late/grace", new { reason = "card declined" });
         return asOf;
     }
+
+    /// <summary>
+    /// The event the action wrote (the API's, after <paramref name="since"/>, with this reason) is in the timeline, marked
+    /// new, with its reason; the timeline starts at the account's last event (an action may write more than one).
+    /// </summary>
+    private static async Task ExpectNewEventAsync(IPage page, HttpClient api, long since, string reason)
+    {
+        var version = (await Json(api, $"/v1/accounts/{Account}")).GetProperty("version").GetInt64();
+        var written = (await Json(api, $"/v1/accounts/{Account}/events?after={since}")).GetProperty("items").EnumerateArray()
+            .Where(e => e.GetProperty("data").TryGetProperty("reason", out var r) && r.GetString() == reason).ShouldHaveSingleItem();
+        await Expect(page.Locator("#events > li").First).ToHaveAttributeAsync("data-version", version.ToString(CultureInfo.InvariantCulture));
+        var shown = page.Locator($"#events > li[data-version='{written.GetProperty("version").GetInt64()}']");
+        await Expect(shown).ToHaveAttributeAsync("data-type", written.GetProperty("type").GetString()!);
+        await Expect(shown).ToHaveClassAsync("fresh");
+        await Expect(shown).ToContainTextAsync($"reason: {reason}");
+    }
+
+    private static async Task<long> VersionAsync(HttpClient api) => (await Json(api, $"/v1/accounts/{Account}")).GetProperty("version").GetInt64();
 
     /// <summary>
     /// Accounts by plan and status on the overview: from GET /v1/admin/metrics where the service has it (issue 16 item 4),
