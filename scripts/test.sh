@@ -94,6 +94,18 @@ else
 fi
 echo "postgres: $((SECONDS - started)) s"
 
+# ---- browser ----------------------------------------------------------------------------------
+# The support console's browser tests drive Debian's chromium; scripts/browser.sh installs it when missing. A failure
+# here is not counted: those tests fail on their own, naming the problem.
+section "browser"
+started=$SECONDS
+if chromium_path=$(bash scripts/browser.sh); then
+    echo "chromium: $chromium_path"
+else
+    problems+=("scripts/browser.sh could not provide chromium: the console's browser tests will fail")
+fi
+echo "browser: $((SECONDS - started)) s"
+
 # ---- tests ------------------------------------------------------------------------------------
 shopt -s nullglob
 projects=(tests/*/*.csproj clients/*/*.Tests/*.csproj)

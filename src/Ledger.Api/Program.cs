@@ -12,6 +12,7 @@ using Ledger.Api.Http;
 using Ledger.Api.Idempotency;
 using Ledger.Api.Plans;
 using Ledger.Api.Stripe;
+using Ledger.Api.SupportConsole;
 using Ledger.Api.Writes;
 using Ledger.Projections;
 using Marten;
@@ -114,6 +115,7 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tag
 
 var app = builder.Build();
 app.UseLedgerErrorHandling();
+app.UseSupportConsole(); // static files only, before authentication: the page calls the API with the signed-in key
 app.UseAuthentication();
 app.UseLedgerGuards();
 app.UseAuthorization();
