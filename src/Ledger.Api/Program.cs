@@ -10,10 +10,12 @@ using Ledger.Api.Guards;
 using Ledger.Api.Hosting;
 using Ledger.Api.Http;
 using Ledger.Api.Idempotency;
+using Ledger.Api.Observability;
 using Ledger.Api.Plans;
 using Ledger.Api.Stripe;
 using Ledger.Api.Writes;
 using Ledger.Projections;
+using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,6 +38,7 @@ var database = settings.Database ?? LocalPostgres.Provision(builder.Environment.
 var plansPath = settings.PlansPath ?? Path.Combine(AppContext.BaseDirectory, "plans.json");
 
 builder.Services.AddSingleton(settings);
+builder.AddLedgerTelemetry();
 PlanCatalog catalog;
 try
 {
@@ -72,8 +75,13 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 
 builder.Services.AddMarten(sp =>
     {
-        return ServiceStore.Configure(new StoreOptions(), database, sp.GetRequiredService<TimeProvider>());
+        var options = ServiceStore.Configure(new StoreOptions(), database, sp.GetRequiredService<TimeProvider>());
+        if (Telemetry.Enabled(builder.Configuration)) options.OpenTelemetry.TrackEventCounters();
+        if (Telemetry.Exports(builder.Configuration)) options.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
+        return options;
     })
+    // The admin metrics' async projections (ADR 65): one node at a time runs them, another takes over if it stops.
+    .AddAsyncDaemon(DaemonMode.HotCold)
     .UseLightweightSessions()
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();
@@ -107,6 +115,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().Add
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();
+app.UseMiddleware<CorrelationId>();
 app.UseLedgerErrorHandling();
 app.UseAuthentication();
 app.UseLedgerGuards();
@@ -120,6 +129,7 @@ app.MapScalarApiReference("/docs", o => o.WithTitle("Ledger API").WithOpenApiRou
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
 app.MapProblemPages();
+app.MapLedgerMetrics();
 app.MapWolverineEndpoints(o => o.AddPolicy<ValidationPolicy>());
 
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(
