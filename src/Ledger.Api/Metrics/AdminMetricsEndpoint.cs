@@ -64,7 +64,7 @@ public static class AdminMetricsEndpoint
         var days = keys.Select(k => stored.GetValueOrDefault(k) ?? new LedgerDay { Id = k }).ToList();
 
         return Results.Ok(new AdminMetrics(
-            Key(first), Key(last), await CountAccounts(session, ct),
+            Key(first), Key(last), await CountAccounts(store, ct),
             days.Select(d => new DayFigures(d.Id, d.Granted, d.Consumed, d.Expired, d.Voided, d.Refunded, d.AccountsOpened)).ToList(),
             days.SelectMany(d => d.Revenue.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new DayRevenue(d.Id, r.Key, r.Value))).ToList(),
             new ReservationCounts(days.Sum(d => d.ReservationsOpened), days.Sum(d => d.ReservationsCommitted),
@@ -73,14 +73,18 @@ public static class AdminMetricsEndpoint
             progress.AsOfSequence, progress.HighWater, progress.Lag));
     }
 
-    private static async Task<AccountCounts> CountAccounts(IQuerySession session, CancellationToken ct)
+    private static async Task<AccountCounts> CountAccounts(IDocumentStore store, CancellationToken ct)
     {
-        var rows = await session.AdvancedSql.QueryAsync<string, string, long>(
-            $"select data ->> 'plan', data ->> 'status', count(*) from {LedgerStore.Schema}.mt_doc_accountstanding group by 1, 2", ct);
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"select data ->> 'plan', data ->> 'status', count(*) from {LedgerStore.Schema}.mt_doc_accountstanding group by 1, 2";
+        await using var reader = await command.ExecuteReaderAsync(ct);
         var byPlan = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var byStatus = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (plan, status, count) in rows)
+        while (await reader.ReadAsync(ct))
         {
+            var (plan, status, count) = (reader.GetString(0), reader.GetString(1), reader.GetInt64(2));
             byPlan[plan] = byPlan.GetValueOrDefault(plan) + count;
             byStatus[status] = byStatus.GetValueOrDefault(status) + count;
         }
