@@ -30,6 +30,7 @@ public static class Telemetry
     {
         var configuration = builder.Configuration;
         builder.Services.AddSingleton<LedgerMetrics>();
+        builder.Services.AddSingleton<IHttpContextFactory, CorrelatingHttpContextFactory>();
         if (string.Equals(Read(configuration, "LEDGER_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
         {
             builder.Logging.ClearProviders();
