@@ -10,11 +10,13 @@ using Ledger.Api.Guards;
 using Ledger.Api.Hosting;
 using Ledger.Api.Http;
 using Ledger.Api.Idempotency;
+using Ledger.Api.Observability;
 using Ledger.Api.Plans;
 using Ledger.Api.Stripe;
 using Ledger.Api.SupportConsole;
 using Ledger.Api.Writes;
 using Ledger.Projections;
+using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,6 +39,7 @@ var database = settings.Database ?? LocalPostgres.Provision(builder.Environment.
 var plansPath = settings.PlansPath ?? Path.Combine(AppContext.BaseDirectory, "plans.json");
 
 builder.Services.AddSingleton(settings);
+builder.AddLedgerTelemetry();
 PlanCatalog catalog;
 try
 {
@@ -73,8 +76,13 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 
 builder.Services.AddMarten(sp =>
     {
-        return ServiceStore.Configure(new StoreOptions(), database, sp.GetRequiredService<TimeProvider>());
+        var options = ServiceStore.Configure(new StoreOptions(), database, sp.GetRequiredService<TimeProvider>());
+        if (Telemetry.Enabled(builder.Configuration)) options.OpenTelemetry.TrackEventCounters();
+        if (Telemetry.Exports(builder.Configuration)) options.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
+        return options;
     })
+    // The admin metrics' async projections (ADR 65): one node at a time runs them, another takes over if it stops.
+    .AddAsyncDaemon(DaemonMode.HotCold)
     .UseLightweightSessions()
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();
@@ -114,6 +122,7 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tag
     .AddCheck<Ledger.Api.Rebuilds.DriftMonitor>("projections", tags: ["ready"]);
 
 var app = builder.Build();
+app.UseMiddleware<CorrelationId>();
 app.UseLedgerErrorHandling();
 app.UseSupportConsole(); // static files only, before authentication: the page calls the API with the signed-in key
 app.UseAuthentication();
@@ -128,6 +137,7 @@ app.MapScalarApiReference("/docs", o => o.WithTitle("Ledger API").WithOpenApiRou
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.Write });
 app.MapProblemPages();
+app.MapLedgerMetrics();
 app.MapWolverineEndpoints(o => o.AddPolicy<ValidationPolicy>());
 
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(

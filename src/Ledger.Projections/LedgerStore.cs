@@ -6,6 +6,7 @@ using Ledger.Domain.Refunds;
 using Ledger.Domain.Reservations;
 using Ledger.Domain.Usage;
 using Ledger.Projections.Accounts;
+using Ledger.Projections.Metrics;
 using Marten;
 using Weasel.Core;
 
@@ -31,6 +32,10 @@ public static class LedgerStore
         options.Events.EnableSideEffectsOnInlineProjections = true;
         options.Schema.For<AccountSnapshot>().Identity(x => x.Id)
             .Index(new Expression<Func<AccountSnapshot, object>>[] { x => x.AccountId, x => x.Version });
+        // Cross-account views for the admin metrics: async (marten#3488), run by the service's HotCold daemon (ADR 65).
+        options.Projections.Add<LedgerDayProjection>(ProjectionLifecycle.Async);
+        options.Projections.Add<AccountStandingProjection>(ProjectionLifecycle.Async);
+        options.Schema.For<AccountStanding>().Index(x => x.Plan).Index(x => x.Status);
 
         // Records are written by the account's serialized command path in the same transaction as
         // the events they derive from (not inline multi-stream projections: marten#3488).

@@ -38,7 +38,14 @@ public sealed class CliContext(IReadOnlyDictionary<string, string?> options, boo
     public bool Flag(string name) => options.ContainsKey(name);
 
     /// <summary>The service's store on the configured database (<c>LEDGER_DATABASE</c>, else the private local server), without a web host.</summary>
-    public IDocumentStore Store => _store ??= new DocumentStore(StripeDocuments(ServiceStore.Configure(new StoreOptions(), LedgerCli.Database(), TimeProvider.System)));
+    public IDocumentStore Store => _store ??= new DocumentStore(StripeDocuments(WithoutDaemon(ServiceStore.Configure(new StoreOptions(), LedgerCli.Database(), TimeProvider.System))));
+
+    /// <summary>The service's daemon runs the async projections (ADR 65), not the command line: no warning on stdout that it does not.</summary>
+    private static StoreOptions WithoutDaemon(StoreOptions options)
+    {
+        options.Projections.AsyncMode = JasperFx.Events.Daemon.DaemonMode.ExternallyManaged;
+        return options;
+    }
 
     private static StoreOptions StripeDocuments(StoreOptions options)
     {

@@ -102,7 +102,7 @@ public sealed class OpenApiProblems : IOpenApiOperationTransformer, IOpenApiDocu
     private static JsonNode Example(ProblemType type) => JsonSerializer.SerializeToNode(type.Example())!;
 
     private static readonly string[] TagOrder =
-        ["Accounts", "Balances", "Reservations", "Usage", "Refunds", "Grants", "Quotas", "Entitlements", "Alerts", "Plans", "Audit", "Projections", "Stripe", "Operator webhooks", "API keys"];
+        ["Accounts", "Balances", "Reservations", "Usage", "Refunds", "Grants", "Quotas", "Entitlements", "Alerts", "Plans", "Audit", "Projections", "Stripe", "Operator webhooks", "Metrics", "API keys"];
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
     {

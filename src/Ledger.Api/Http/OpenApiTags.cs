@@ -23,6 +23,7 @@ public sealed class OpenApiTags : IOpenApiDocumentTransformer
         ["Reservations"] = "Two-phase holds: reserve before a costly operation, then commit what it used or release it.",
         ["Stripe"] = "Stripe webhooks applied exactly once, checkout sessions for credit packs, webhook processing and reconciliation (admin).",
         ["Usage"] = "Direct usage, deducted at once.",
+        ["Metrics"] = "Figures across accounts for operators, from async projections (admin). Prometheus metrics are at /metrics, outside this document.",
     };
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)

@@ -29,8 +29,22 @@ public static class Problems
     public static IResult Validation(IDictionary<string, string[]> errors) => AsResult(Create(ProblemTypes.Validation,
         "One or more fields are invalid.", new Dictionary<string, object?> { ["errors"] = errors }));
 
-    public static IResult AsResult(ProblemDetails problem) =>
-        Results.Json(problem, statusCode: problem.Status, contentType: ContentType);
+    /// <summary>
+    /// The problem as an answer; it carries the request's correlation id as <c>traceId</c> (Observability/CorrelationId),
+    /// except under an Idempotency-Key, whose replays must repeat the first answer byte for byte (the id is still in the
+    /// <c>X-Correlation-Id</c> header).
+    /// </summary>
+    public static IResult AsResult(ProblemDetails problem) => new Traced(problem);
+
+    private sealed class Traced(ProblemDetails problem) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            if (!problem.Extensions.ContainsKey("traceId") && !httpContext.Request.Headers.ContainsKey(Idempotency.IdempotencyMiddleware.Header))
+                problem.Extensions["traceId"] = httpContext.TraceIdentifier;
+            return Results.Json(problem, statusCode: problem.Status, contentType: ContentType).ExecuteAsync(httpContext);
+        }
+    }
 
     public static Task Write(HttpContext context, ProblemType type, string detail, IReadOnlyDictionary<string, object?>? extensions = null) =>
         AsResult(Create(type, detail, extensions)).ExecuteAsync(context);

@@ -25,7 +25,8 @@ public static class StripeWebhookEndpoint
     [ProducesResponseType<StripeWebhookReply>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, Problems.ContentType)]
-    public static async Task<IResult> Post(HttpContext http, IMessageBus bus, StripeOptions options, TimeProvider clock, ILogger<StripeEvents> log)
+    public static async Task<IResult> Post(HttpContext http, IMessageBus bus, StripeOptions options, TimeProvider clock, ILogger<StripeEvents> log,
+        Observability.LedgerMetrics metrics)
     {
         if (options.WebhookSecrets.Count == 0)
             return StripeProblems.Result(StripeProblems.NotConfigured, "LEDGER_STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.");
@@ -45,6 +46,7 @@ public static class StripeWebhookEndpoint
         if (!signed)
         {
             log.LogWarning("Stripe webhook refused: {Reason}", failure);
+            metrics.StripeWebhook("refused");
             return StripeProblems.Result(StripeProblems.InvalidSignature, failure!);
         }
 
@@ -64,6 +66,7 @@ public static class StripeWebhookEndpoint
         {
             var delivery = await bus.InvokeAsync<StripeDelivery>(new ReceiveStripeEvent(view, payload), http.RequestAborted);
             var r = delivery.Record;
+            metrics.StripeWebhook(delivery.Duplicate ? StripeEventStatus.Duplicate : r.Status);
             return Results.Ok(new StripeWebhookReply(true, r.Id, r.Type, r.Status, delivery.Duplicate, r.Detail, r.AccountId, r.LedgerEvents));
         }
         catch (Exception ex) when (StripeEvents.IsTransient(ex))

@@ -120,7 +120,7 @@ public static class DeliverOperatorWebhookHandler
             .Then.MoveToErrorQueue();
 
     public static async Task Handle(DeliverOperatorWebhook message, OperatorWebhookOptions options, JsonSerializerOptionsProvider json,
-        IDocumentStore store, TimeProvider clock, ILogger<DeliverOperatorWebhook> log, CancellationToken ct)
+        IDocumentStore store, TimeProvider clock, ILogger<DeliverOperatorWebhook> log, Observability.LedgerMetrics metrics, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         var delivery = await session.LoadAsync<WebhookDelivery>(message.DeliveryId, ct) ?? new WebhookDelivery
@@ -134,6 +134,7 @@ public static class DeliverOperatorWebhookHandler
             delivery.Status = WebhookDeliveryStatus.NotConfigured;
             session.Store(delivery);
             await session.SaveChangesAsync(ct);
+            metrics.OperatorWebhook("not_configured");
             return;
         }
 
@@ -161,9 +162,11 @@ public static class DeliverOperatorWebhookHandler
             log.LogWarning("Operator webhook {DeliveryId} ({Type}) failed (attempt {Attempt}): {Error}", delivery.Id, delivery.Type, delivery.Attempts, ex.Message);
             session.Store(delivery);
             await session.SaveChangesAsync(CancellationToken.None);
+            metrics.OperatorWebhook("failed");
             throw;
         }
         session.Store(delivery);
         await session.SaveChangesAsync(CancellationToken.None);
+        metrics.OperatorWebhook("delivered");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ledger.Api.Auth;
 using Ledger.Api.Http;
 using Ledger.Api.Idempotency;
@@ -34,7 +33,7 @@ public sealed class AccountWrite(string accountId, IAccountCommand command, Func
         else
         {
             var idempotency = http.Features.Get<IdempotencyScope>();
-            var context = new EventContext(http.User.KeyId(), Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier,
+            var context = new EventContext(http.User.KeyId(), http.TraceIdentifier,
                 http.Request.Headers["X-Causation-Id"].FirstOrDefault(), idempotency?.Key);
             var written = await http.RequestServices.GetRequiredService<WritePipeline>()
                 .Submit(new WriteRequest(AccountId, Command, context, idempotency));

@@ -26,7 +26,7 @@ namespace Ledger.Api.Writes;
 /// </summary>
 public sealed class WriteBatch(
     IDocumentStore store, TimeProvider clock, PlanCatalog plans, IServiceScopeFactory scopes, IOptions<JsonOptions> json,
-    ILogger<WriteBatch> log, IEnumerable<IAccountOutboxSource> outboxSources)
+    ILogger<WriteBatch> log, IEnumerable<IAccountOutboxSource> outboxSources, Observability.LedgerMetrics metrics)
 {
     private const int MaxConflictRetries = 8;
     private readonly IAccountOutboxSource[] _outboxSources = outboxSources.ToArray();
@@ -156,7 +156,9 @@ public sealed class WriteBatch(
                 else await outbox.PublishAsync(message);
         }
         await session.SaveChangesAsync();
-        return [.. batch.Select(p => written[p])];
+        Written[] results = [.. batch.Select(p => written[p])];
+        metrics.BatchCommitted(batch, results);
+        return results;
     }
 
     private List<Outcome> Decide(AccountBatch batch, Account? account, AccountRecords records, DateTimeOffset now)
