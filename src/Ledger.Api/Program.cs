@@ -103,7 +103,8 @@ builder.Services.AddAuthorization(auth =>
 });
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>()
-    .AddSchemaTransformer<OpenApiRequestBodies>().AddOperationTransformer<OpenApiProblems>().AddDocumentTransformer<OpenApiProblems>());
+    .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiRequestBodies>().AddOperationTransformer<OpenApiQueryParameters>()
+    .AddOperationTransformer<OpenApiProblems>().AddDocumentTransformer<OpenApiProblems>().AddOperationTransformer<OpenApiExamples>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();

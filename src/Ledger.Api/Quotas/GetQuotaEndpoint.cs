@@ -48,6 +48,7 @@ public static class GetQuotaEndpoint
     [Authorize(Policy = Scopes.Read)]
     [Tags("Quotas")]
     [EndpointSummary("The current period's allowance, use, warnings and overage")]
+    [EndpointDescription("The billing period in force (start, end, resetAt), the plan's allowance, what was used of it and what remains, the soft-limit warnings reached (80 % and 100 % by default) and overage priced as the plan bills it. Computed from the account's events at the time of the request.")]
     [ProducesResponseType<QuotaView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, PlanCatalog plans, TimeProvider clock)

@@ -20,6 +20,10 @@ public static class GetStatementEndpoint
         + "up to now), `format` (`json`, the default, or `csv`; without `format`, `Accept: text/csv` asks for csv: RFC 4180 with a header row, the opening balance first and the "
         + "closing balance last). Recomputed from the events alone; balances count what happened before each bound, time included.")]
     [ProducesResponseType<StatementView>(StatusCodes.Status200OK, "application/json")]
+    [CsvAlternative("type,version,at,amount,released,grantId,source,reservationId,usageId,refundId,feature,draws,costBasisMinor,costBasisCurrency,reference,reason,available,reserved,frozen,overage,granted,consumed,expired,voided,refunded,upcoming\r\n"
+        + "opening,3,2026-11-02T19:10:00.0000000+00:00,,,,,,,,,,,,,,10000,0,0,0,10000,0,0,0,0,0\r\n"
+        + "reserved,4,2026-11-03T08:00:00.0000000+00:00,400,,,,gen-1,,,ai,promo-welcome=400,,,,,9600,400,0,0,10000,0,0,0,0,0\r\n"
+        + "closing,4,2026-12-02T19:10:00.0000000+00:00,,,,,,,,,,,,,,9600,400,0,0,10000,0,0,0,0,0\r\n")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(
