@@ -10,6 +10,8 @@ namespace Ledger.Api.Http;
 /// One step of the example tour (<c>Http/OpenApiExamples.json</c>): a request to an operation, the status it answers and
 /// the answer, and the problem types the operation can answer beyond those every operation of its kind can (401, 403, ...).
 /// The first step of an operation is its documented example; later steps of the same operation only set up the tour.
+/// <c>Eventually</c>: the answer reads something written after the request that caused it (operator webhook deliveries
+/// are recorded by a queued message), so the tour asks again for a while until it matches.
 /// </summary>
 public sealed record OperationExample(
     string OperationId,
@@ -18,7 +20,8 @@ public sealed record OperationExample(
     int Status,
     JsonNode? Response,
     IReadOnlyList<string>? Problems,
-    bool Tour = true)
+    bool Tour = true,
+    bool Eventually = false)
 {
     /// <summary>The HTTP method, from the operation id (<c>POST_v1_accounts</c>).</summary>
     [JsonIgnore]

@@ -174,11 +174,21 @@ public sealed partial class OpenApiExampleTests(OpenApiExampleApp fixture) : ICl
         {
             fixture.App.Clock.Advance(TimeSpan.FromSeconds(1)); // each step at its own instant, as in life
             var path = BindingPattern().Replace(step.Path, m => bindings.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
-            var request = new HttpRequestMessage(new HttpMethod(step.Method), path);
-            if (step.Request is not null)
-                request.Content = new StringContent(step.Request.ToJsonString(), Encoding.UTF8, "application/json");
-            var response = await client.SendAsync(request, Ct);
-            var text = await response.Content.ReadAsStringAsync(Ct);
+            async Task<(HttpResponseMessage, string)> Send()
+            {
+                var request = new HttpRequestMessage(new HttpMethod(step.Method), path);
+                if (step.Request is not null)
+                    request.Content = new StringContent(step.Request.ToJsonString(), Encoding.UTF8, "application/json");
+                var answer = await client.SendAsync(request, Ct);
+                return (answer, await answer.Content.ReadAsStringAsync(Ct));
+            }
+            if (step.Eventually && update) await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+            var (response, text) = await Send();
+            for (var wait = 0; step.Eventually && !update && wait < 60 && Normalized(step.Response) != Normalized(JsonNode.Parse(text)); wait++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), Ct);
+                (response, text) = await Send();
+            }
             var name = $"step {index} {step.Method} {path}";
             if ((int)response.StatusCode != step.Status)
             {
