@@ -8,7 +8,8 @@ using Wolverine.Http;
 
 namespace Ledger.Api.Webhooks;
 
-public sealed record WebhookDeliveryList(IReadOnlyList<WebhookDelivery> Data, bool HasMore);
+/// <summary>A page of deliveries, as every list answers (<c>data</c>, <c>has_more</c>: Stripe's names).</summary>
+public sealed record WebhookDeliveryList(IReadOnlyList<WebhookDelivery> Data, [property: System.Text.Json.Serialization.JsonPropertyName("has_more")] bool HasMore);
 
 public static class WebhookDeliveryEndpoints
 {

@@ -91,6 +91,26 @@ public sealed partial class OpenApiExampleTests(OpenApiExampleApp fixture) : ICl
     }
 
     [Fact]
+    public async Task Every_list_paged_by_starting_after_answers_data_and_has_more_as_Stripe_does()
+    {
+        var document = await Document();
+        var lists = Operations(document)
+            .Where(o => o.Operation["parameters"]?.AsArray().Any(p => (string?)p!["name"] == "starting_after") == true)
+            .ToList();
+        lists.Select(o => o.Path).ShouldBe(
+            ["/v1/accounts", "/v1/accounts/{accountId}/grants", "/v1/accounts/{accountId}/refunds", "/v1/accounts/{accountId}/reservations",
+             "/v1/accounts/{accountId}/usage-records", "/v1/admin/webhook-deliveries"], ignoreOrder: true);
+        foreach (var (_, path, operation) in lists)
+        {
+            var reference = (string)operation["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!;
+            var schema = document["components"]!["schemas"]![reference.Split('/')[^1]]!;
+            schema["required"]!.AsArray().Select(r => (string)r!).ShouldBe(["data", "has_more"], ignoreOrder: true, customMessage: path);
+            ((string)schema["properties"]!["has_more"]!["type"]!).ShouldBe("boolean", path);
+            operation["parameters"]!.AsArray().Select(p => (string)p!["name"]!).ShouldContain("limit", path);
+        }
+    }
+
+    [Fact]
     public async Task Operations_document_their_own_problems_beside_the_common_ones()
     {
         var document = await Document();
