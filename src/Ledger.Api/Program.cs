@@ -29,7 +29,9 @@ using Wolverine.Marten;
 if (LedgerCli.Handles(args)) return await LedgerCli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Host.ApplyJasperFxExtensions();
+// JasperFx's extension discovery prints six "Searching '...' for commands" lines and finds nothing to apply here (no
+// referenced assembly has IServiceRegistrations): only codegen, which goes on to JasperFx's command line, runs it
+if (args is ["codegen", ..]) builder.Host.ApplyJasperFxExtensions();
 if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ErrorHandling.MaxBodyBytes);
@@ -114,7 +116,8 @@ builder.Services.AddAuthorization(auth =>
 });
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>().AddOperationTransformer<OpenApiAnonymous>().AddOperationTransformer<OpenApiCsv>()
-    .AddSchemaTransformer<OpenApiRequestBodies>().AddOperationTransformer<OpenApiProblems>().AddDocumentTransformer<OpenApiProblems>());
+    .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiRequestBodies>().AddOperationTransformer<OpenApiQueryParameters>()
+    .AddOperationTransformer<OpenApiProblems>().AddDocumentTransformer<OpenApiProblems>().AddOperationTransformer<OpenApiExamples>());
 builder.Services.AddSingleton(Ledger.Api.Rebuilds.DriftMonitor.Settings.From(builder.Configuration));
 builder.Services.AddSingleton<Ledger.Api.Rebuilds.DriftMonitor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Ledger.Api.Rebuilds.DriftMonitor>());
@@ -143,6 +146,9 @@ app.MapWolverineEndpoints(o => o.AddPolicy<ValidationPolicy>());
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(
     $"Ledger listening on {string.Join(", ", app.Urls)}; API reference at {app.Urls.FirstOrDefault()}/docs; database {ServiceStore.Describe(database)}"));
 
-return await app.RunJasperFxCommands(args);
+// JasperFx's command line only for codegen (for the service it only announced that it was bypassed)
+if (args is ["codegen", ..]) return await app.RunJasperFxCommands(args);
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -16,6 +16,7 @@ public static class GetAccountEndpoint
     [Authorize(Policy = Scopes.Read)]
     [Tags("Accounts")]
     [EndpointSummary("An account: plan, status, balance and version")]
+    [EndpointDescription("The account as it is now: plan, status, Stripe customer, metadata, its stream version and its balance with every credit block. Reads see every acknowledged write (inline projection).")]
     [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(string accountId, HttpContext http, IQuerySession session, TimeProvider clock, PlanCatalog plans)

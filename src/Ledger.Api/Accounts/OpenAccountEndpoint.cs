@@ -33,6 +33,7 @@ public static class OpenAccountEndpoint
     [Authorize(Policy = Scopes.Write)]
     [Tags("Accounts")]
     [EndpointSummary("Open an account on a plan")]
+    [EndpointDescription("Opens an account under the id you use for the customer (1-64 characters of `[A-Za-z0-9_.:-]`) and grants the plan's first-period allowance. Opening the same id on the same plan again answers 200 with the account (safe to retry); on another plan, 409 `account-exists`.")]
     [ProducesResponseType<AccountView>(StatusCodes.Status201Created)]
     [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]

@@ -11,7 +11,7 @@ using Wolverine.Http;
 
 namespace Ledger.Api.Alerts;
 
-public sealed record AlertThresholdRequest(long? LowBalance)
+public sealed record AlertThresholdRequest([property: NullMeansDefault] long? LowBalance)
 {
     public sealed class Validator : AbstractValidator<AlertThresholdRequest>
     {
@@ -37,6 +37,7 @@ public static class AlertThresholdEndpoint
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Alerts")]
     [EndpointSummary("Set the account's own low-balance threshold (null: its plan's); balance.low fires when available drops below it")]
+    [EndpointDescription("`lowBalance` is the account's own threshold in credits; send `null` to fall back to the plan's. A `balance.low` operator webhook is sent once when `available` drops below the threshold and re-armed when it rises above it. Answers the thresholds in force and the alerts raised.")]
     [ProducesResponseType<AlertsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]

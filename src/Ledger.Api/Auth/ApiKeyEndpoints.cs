@@ -43,6 +43,7 @@ public static class ApiKeyEndpoints
     [Authorize(Policy = Auth.Scopes.Admin)]
     [Tags("API keys")]
     [EndpointSummary("Create an API key; its secret is shown in this response only")]
+    [EndpointDescription("Creates a key with the given scopes (`ledger:read`, `ledger:write`, `admin`), optionally bound to one account (it then sees only that account). The secret (`lk_live_...`) is in this response only; Ledger stores its hash.")]
     [ProducesResponseType<CreatedApiKey>(StatusCodes.Status201Created)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     public static async Task<IResult> Create(
@@ -79,6 +80,7 @@ public static class ApiKeyEndpoints
     [Authorize(Policy = Auth.Scopes.Admin)]
     [Tags("API keys")]
     [EndpointSummary("List API keys (never their secrets)")]
+    [EndpointDescription("Every key with its name, prefix, scopes, bound account, creation, last use and revocation. Secrets are never shown again.")]
     [ProducesResponseType<ApiKeyList>(StatusCodes.Status200OK)]
     public static async Task<IResult> List(IQuerySession session, HttpContext http)
     {
@@ -90,6 +92,7 @@ public static class ApiKeyEndpoints
     [Authorize(Policy = Auth.Scopes.Admin)]
     [Tags("API keys")]
     [EndpointSummary("Revoke an API key, effective immediately")]
+    [EndpointDescription("Marks the key revoked: every later request with it answers 401 `api-key-invalid` (reason `revoked`). Revoking is final; create a new key instead.")]
     [ProducesResponseType<ApiKeyView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Revoke(string keyId, IDocumentStore store, ApiKeyCache keys, TimeProvider clock, HttpContext http)

@@ -89,14 +89,29 @@ public static class LedgerCli
     private static readonly CliOption HelpOption = new("help", "Show this help", null);
 
     /// <summary>A command line for Ledger (not the service: no arguments, or host options such as --urls, start the service).</summary>
-    public static bool Handles(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && args[0] != "codegen"
+    /// <remarks><c>codegen</c> goes on to JasperFx, but for its help, which is ours (JasperFx's exits 1 after scanning assemblies).</remarks>
+    public static bool Handles(string[] args) =>
+        args.Length > 0 && !args[0].StartsWith('-') && (args[0] != "codegen" || args.Contains("--help") || args.Contains("-h"))
         || args is ["--help" or "-h", ..];
 
     public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
     {
         console ??= AnsiConsole.Console;
+        if (args is ["help" or "--help" or "-h", "--json"])
+        {
+            System.Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                commands = Commands.Select(c => new
+                {
+                    name = c.Name, description = c.Description,
+                    options = c.Options.Append(JsonOption).Append(HelpOption).Select(o => new { name = $"--{o.Name}", value = o.Value, description = o.Description, required = o.Required }),
+                }),
+            }, JsonOutput));
+            return 0;
+        }
         if (args is [] or ["help"] or ["--help" or "-h", ..]) return Usage(console);
         var name = args[0] == "help" ? args[1] : args[0];
+        if (name == "codegen") return CodegenHelp(console);
         if (Commands.FirstOrDefault(c => c.Name == name) is not { } command)
         {
             console.MarkupLineInterpolated($"[red]Unknown command '{name}'.[/]");
@@ -154,6 +169,14 @@ public static class LedgerCli
         console.Write(table);
         console.MarkupLine("Every command takes [bold]--help[/] and [bold]--json[/]. Settings come from the environment ([bold]LEDGER_DATABASE[/] ...), as the service's.");
         console.MarkupLine("Developers: [bold]codegen write[/] regenerates Wolverine's adapters (use scripts/codegen.sh).");
+        return 0;
+    }
+
+    private static int CodegenHelp(IAnsiConsole console)
+    {
+        console.MarkupLine("[bold]codegen write[/]: regenerates Wolverine's pre-generated adapters in src/Ledger.Api/Internal/Generated "
+            + "(for developers, after adding or changing an endpoint or handler; ADR 20). Run it through [bold]scripts/codegen.sh[/], which builds first "
+            + "and removes stale files.");
         return 0;
     }
 

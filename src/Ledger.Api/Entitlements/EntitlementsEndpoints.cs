@@ -42,7 +42,7 @@ public static class EntitlementsEndpoints
     [Authorize(Policy = Scopes.Read)]
     [Tags("Entitlements")]
     [EndpointSummary("Features on or off, status, grace end: now, as of an instant (asOf) or at a stream version (version)")]
-    [EndpointDescription(PointInTime.Description)]
+    [EndpointDescription("Whether each feature of the plan (`ai`, `sync`, `reports`, `webhooks`) may be used now, with the status (`active`, `grace`, `suspended`, `frozen`), when a grace period ends, and whether spending is frozen after a usage anomaly. Check it before offering a feature; reserve and usage refuse a disabled one with 403. " + PointInTime.Description)]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
@@ -60,6 +60,7 @@ public static class EntitlementsEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Entitlements")]
     [EndpointSummary("Start a payment grace period: ai off at once, its holds released; suspension at grace end")]
+    [EndpointDescription("What a failed payment does (Stripe's `invoice.payment_failed` does the same): the account enters grace, `ai` is off at once and its open holds are released; without payment, the account is suspended when grace ends (the plan's grace days). 409 `account-state-conflict` if it is not active.")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
     public static AccountWrite StartGrace(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
@@ -69,6 +70,7 @@ public static class EntitlementsEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Entitlements")]
     [EndpointSummary("End grace (payment received): everything restored")]
+    [EndpointDescription("What a paid invoice does: grace ends and every feature of the plan is on again. 409 `account-state-conflict` if the account is not in grace.")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
     public static AccountWrite EndGrace(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
@@ -78,6 +80,7 @@ public static class EntitlementsEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Entitlements")]
     [EndpointSummary("Suspend: everything but reports off, open holds of those features released")]
+    [EndpointDescription("Suspends the account at once (e.g. fraud or a chargeback): only `reports` stay on, and open holds of the other features are released. Undo with restore.")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
     public static AccountWrite Suspend(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
@@ -87,6 +90,7 @@ public static class EntitlementsEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Entitlements")]
     [EndpointSummary("Restore a suspended or grace account")]
+    [EndpointDescription("Ends a suspension or a grace period: every feature of the plan is on again. 409 `account-state-conflict` if the account is active.")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
     public static AccountWrite Restore(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
@@ -96,6 +100,7 @@ public static class EntitlementsEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Entitlements")]
     [EndpointSummary("Clear a usage anomaly and unfreeze spending")]
+    [EndpointDescription("After the velocity alarm (credits per hour above the plan's threshold) froze spending: an admin who reviewed the usage clears the flag and spending resumes. 409 `account-state-conflict` if nothing is flagged.")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
     public static AccountWrite ClearAnomaly(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>

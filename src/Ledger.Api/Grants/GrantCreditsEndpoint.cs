@@ -57,7 +57,9 @@ public static class GrantCreditsEndpoint
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Grants")]
     [EndpointSummary("Grant a block of credits")]
+    [EndpointDescription("Adds a credit block: `source` (`plan`, `purchase`, `promo`, `manual`) sets its default priority (promo 10, plan 20, manual 40, purchase 50; lower is spent first), `effectiveAt`/`expiresAt` bound when it may be spent, `costBasis` records what was paid. A caller-chosen `grantId` makes it safe to retry (same body: 200 with the first answer). A grant repays overage first.")]
     [ProducesResponseType<GrantResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<GrantResponse>(StatusCodes.Status200OK)] // the same id and body again: the first answer
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
@@ -84,6 +86,7 @@ public static class VoidGrantEndpoint
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Grants")]
     [EndpointSummary("Void what is left of a grant")]
+    [EndpointDescription("Removes what is left of a block that was granted by mistake (or whose payment was refunded): its unheld remainder is voided at once; credits held from it are voided when their hold is released. Spent credits stay spent. 409 if it is already void.")]
     [ProducesResponseType<VoidGrantResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]

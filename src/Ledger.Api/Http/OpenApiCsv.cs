@@ -8,6 +8,9 @@ namespace Ledger.Api.Http;
 public sealed class ProducesCsvAttribute(string description) : Attribute
 {
     public string Description { get; } = description;
+
+    /// <summary>An example of the CSV, shown in the document.</summary>
+    public string? Example { get; init; }
 }
 
 /// <summary>Adds <c>text/csv</c> (a string: RFC 4180 text) beside <c>application/json</c> to the 200 of endpoints marked <see cref="ProducesCsvAttribute"/>.</summary>
@@ -21,6 +24,7 @@ public sealed class OpenApiCsv : IOpenApiOperationTransformer
         response.Content["text/csv"] = new OpenApiMediaType
         {
             Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = csv.Description },
+            Example = csv.Example is null ? null : System.Text.Json.Nodes.JsonValue.Create(csv.Example),
         };
         return Task.CompletedTask;
     }

@@ -31,6 +31,7 @@ public static class ChangePlanEndpoint
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Plans")]
     [EndpointSummary("Move the account to another plan (upgrades prorate the allowance; see ADR 9)")]
+    [EndpointDescription("Writes a plan change event: from then on the account has the new plan's features, limits and allowance. A move to a plan with a larger allowance grants the difference prorated to what is left of the period; a move down grants nothing and takes nothing back (ADR 9). `reason` is kept in the audit trail.")]
     [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]

@@ -43,7 +43,7 @@ public static class GetQuotaEndpoint
     [Authorize(Policy = Scopes.Read)]
     [Tags("Quotas")]
     [EndpointSummary("The period's allowance, use, warnings and overage: now, as of an instant (asOf) or at a stream version (version)")]
-    [EndpointDescription(PointInTime.Description)]
+    [EndpointDescription("The billing period in force (start, end, resetAt), the plan's allowance, what was used of it and what remains, the soft-limit warnings reached (80 % and 100 % by default) and overage priced as the plan bills it. Computed from the account's events at the time of the request. " + PointInTime.Description)]
     [ProducesResponseType<QuotaView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]

@@ -37,7 +37,9 @@ public static class RefundEndpoint
     [Authorize(Policy = Scopes.Write)]
     [Tags("Refunds")]
     [EndpointSummary("Return credits a commit or usage consumed, to the blocks that paid")]
+    [EndpointDescription("Returns up to what one commit (`reservationId`) or usage (`usageId`) consumed, to the blocks that paid for it (a block that has expired since takes nothing back; the refund is still recorded). The refunds of one consumption never exceed it (422 `refund-exceeds-consumed`). A caller-chosen `refundId` makes it safe to retry.")]
     [ProducesResponseType<RefundResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<RefundResponse>(StatusCodes.Status200OK)] // the same id and body again: the first answer
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)]

@@ -15,6 +15,7 @@ public static class GetReservationEndpoint
     [Authorize(Policy = Scopes.Read)]
     [Tags("Reservations")]
     [EndpointSummary("A reservation and its state: pending, committed, released or expired")]
+    [EndpointDescription("The hold with its amount, feature, metadata, ttl and expiry, the blocks it earmarked, and its outcome once resolved (committed amount, variance, receipt, release reason). A pending hold whose ttl has passed reads `expired` at once.")]
     [ProducesResponseType<ReservationView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(string accountId, string reservationId, HttpContext http, IQuerySession session, TimeProvider clock)

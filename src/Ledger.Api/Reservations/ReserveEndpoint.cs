@@ -39,7 +39,9 @@ public static class ReserveEndpoint
     [Authorize(Policy = Scopes.Write)]
     [Tags("Reservations")]
     [EndpointSummary("Hold credits before a costly operation (all or nothing)")]
+    [EndpointDescription("Holds `amount` credits for `ttlSeconds` (default 300, at most 86400) before a costly operation, earmarked in specific blocks; then commit what it really cost or release it. All or nothing: 402 `insufficient-credits` with `available` and `requested`, nothing held. A caller-chosen `reservationId` makes it safe to retry (same body: 200 with the first answer).")]
     [ProducesResponseType<ReservationResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ReservationResponse>(StatusCodes.Status200OK)] // the same id and body again: the first answer
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status402PaymentRequired, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]

@@ -21,7 +21,12 @@ public static class GetStatementEndpoint
         + "closing balance last). Recomputed from the events alone; balances count what happened before each bound, time included.")]
     [ProducesResponseType<StatementView>(StatusCodes.Status200OK, "application/json")]
     [ProducesCsv("The statement as RFC 4180 CSV (`format=csv` or `Accept: text/csv`): a header row, the opening balance, one row per "
-        + "movement, the closing balance; text cells starting with =, +, -, @, a tab or a carriage return are prefixed with ' (CSV injection).")]
+        + "movement, the closing balance; text cells starting with =, +, -, @, a tab or a carriage return are prefixed with ' (CSV injection).",
+        Example = "type,version,at,amount,released,grantId,source,reservationId,usageId,refundId,feature,draws,costBasisMinor,costBasisCurrency,reference,reason,available,reserved,frozen,overage,granted,consumed,expired,voided,refunded,upcoming\r\n"
+        + "opening,0,2026-11-02T19:46:50.7928432Z,,,,,,,,,,,,,,0,0,0,0,0,0,0,0,0,0\r\n"
+        + "credits_granted,3,2026-12-02T19:45:47.9145043Z,10000,,plan:20261202T194547,plan,,,,,,,,,starter allowance,10000,0,0,0,10000,0,0,0,0,0\r\n"
+        + "credits_reserved,4,2026-12-02T19:45:48.8314252Z,10,,,,r1,,,,plan:20261202T194547=10,,,,,9990,10,0,0,10000,0,0,0,0,0\r\n"
+        + "closing,4,2026-12-02T19:46:50.7928432Z,,,,,,,,,,,,,,9990,10,0,0,10000,0,0,0,0,0\r\n")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(

@@ -50,6 +50,7 @@ public static class CheckoutSessionEndpoint
     [Authorize(Policy = Scopes.Write)]
     [Tags("Stripe")]
     [EndpointSummary("Start a Stripe Checkout for a credit pack; credits follow the paid webhook")]
+    [EndpointDescription("Creates a Stripe Checkout session for a credit pack of the plans file (`pack_500`, `pack_2000`) and answers its URL: send the customer there. Credits are granted when Stripe's `checkout.session.completed` webhook reports it paid, never by this call. 503 when Stripe is not configured.")]
     [ProducesResponseType<CheckoutSessionView>(StatusCodes.Status201Created)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]

@@ -60,6 +60,7 @@ public static class ReconciliationEndpoint
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Stripe")]
     [EndpointSummary("Stripe purchases and refunds against ledger purchase grants and voids, per account and in total, with mismatches and unbilled overage")]
+    [EndpointDescription("For a period (`from`, `to`; default the last 30 days): what Stripe says was bought and refunded against the purchase grants and voids in the ledger, per currency and per account, listing every mismatch (a payment without its grant, a grant without its payment, amounts that differ) and overage not yet billed.")]
     [ProducesResponseType<ReconciliationReport>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     public static async Task<IResult> Get(string? from, string? to, IQuerySession session, TimeProvider clock, HttpContext http)

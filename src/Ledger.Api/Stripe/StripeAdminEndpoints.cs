@@ -34,6 +34,7 @@ public static class StripeAdminEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Stripe")]
     [EndpointSummary("Stripe events received: processed, duplicate, parked, failed, ignored, with the ledger events each produced")]
+    [EndpointDescription("Every Stripe event received, newest first, with its status (`processed`, `duplicate`, `parked`, `failed`, `ignored`), what it was waiting for, its money, and the ledger events it produced; a summary counts them by status and duplicate deliveries. Filters: `status`, `type`, `accountId`; `limit` and `offset` page it.")]
     [ProducesResponseType<StripeEventList>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     public static async Task<IResult> List(
@@ -67,6 +68,7 @@ public static class StripeAdminEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Stripe")]
     [EndpointSummary("One Stripe event: its record, attempts, ledger events and the payload as Stripe sent it")]
+    [EndpointDescription("One event by its Stripe id (`evt_...`): its record, each processing attempt, the ledger events it produced and the payload exactly as Stripe sent it.")]
     [ProducesResponseType<StripeEventItem>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Get(string eventId, IQuerySession session, HttpContext http)
@@ -81,6 +83,7 @@ public static class StripeAdminEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Stripe")]
     [EndpointSummary("Apply a parked or failed Stripe event now (e.g. once its account exists)")]
+    [EndpointDescription("Applies a parked or failed event again now, for instance after its account was opened. Exactly-once still holds: an event already applied is not applied twice (409 `stripe-event-not-replayable`).")]
     [ProducesResponseType<StripeEventItem>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]

@@ -22,6 +22,7 @@ public static class StripeWebhookEndpoint
         "A Stripe event object, exactly as Stripe sent it (any API version).")]
     [Tags("Stripe")]
     [EndpointSummary("Stripe webhook: signed events, applied exactly once")]
+    [EndpointDescription("Stripe calls this, not you: the body is checked against `Stripe-Signature` with `LEDGER_STRIPE_WEBHOOK_SECRET` over its exact bytes, recorded, and answered 200 at once; the ledger effect (a purchase grant, a refund void, grace on a failed payment ...) is applied exactly once, however often Stripe delivers it. Events for an account that does not exist yet are parked until it does.")]
     [ProducesResponseType<StripeWebhookReply>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, Problems.ContentType)]

@@ -34,7 +34,9 @@ public static class RecordUsageEndpoint
     [Authorize(Policy = Scopes.Write)]
     [Tags("Usage")]
     [EndpointSummary("Deduct credits at once, without a hold")]
+    [EndpointDescription("For operations whose cost is known up front. Draws `amount` credits from the account's blocks in drain order (priority, soonest expiry, oldest) and records which blocks paid. A caller-chosen `usageId` makes the call safe to retry: the same id with the same body answers the first result (200), with another body 409 `id-conflict`. 402 when the credits are not there (nothing is taken).")]
     [ProducesResponseType<UsageResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<UsageResponse>(StatusCodes.Status200OK)] // the same id and body again: the first answer
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status402PaymentRequired, Problems.ContentType)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]

@@ -8,7 +8,8 @@ using Wolverine.Http;
 
 namespace Ledger.Api.Webhooks;
 
-public sealed record WebhookDeliveryList(IReadOnlyList<WebhookDelivery> Data, bool HasMore);
+/// <summary>A page of deliveries, as every list answers (<c>data</c>, <c>has_more</c>: Stripe's names).</summary>
+public sealed record WebhookDeliveryList(IReadOnlyList<WebhookDelivery> Data, [property: System.Text.Json.Serialization.JsonPropertyName("has_more")] bool HasMore);
 
 public static class WebhookDeliveryEndpoints
 {
@@ -18,6 +19,7 @@ public static class WebhookDeliveryEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Operator webhooks")]
     [EndpointSummary("Operator webhook deliveries, newest first, paged by id (starting_after), filtered by status, type or account")]
+    [EndpointDescription("What Ledger sent (or is sending) to `LEDGER_OPERATOR_WEBHOOK_URL`: each delivery's type, payload, status (`pending`, `delivered`, `failed`), attempts and last response. Newest first; `limit` and `starting_after` page it; `status`, `type` and `accountId` filter it.")]
     [ProducesResponseType<WebhookDeliveryList>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
     public static async Task<IResult> List(HttpContext http, IQuerySession session, string? status = null, string? type = null,
@@ -42,6 +44,7 @@ public static class WebhookDeliveryEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Operator webhooks")]
     [EndpointSummary("Send a delivery again (same id and payload), whatever became of it")]
+    [EndpointDescription("Queues the delivery again with the same id and payload (receivers deduplicate by id), whether it was delivered, failed or is still pending; answers 202 with the delivery as it stands.")]
     [ProducesResponseType<WebhookDelivery>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, Problems.ContentType)]
     public static async Task<IResult> Resend(string deliveryId, IQuerySession session, IMessageBus bus, HttpContext http)

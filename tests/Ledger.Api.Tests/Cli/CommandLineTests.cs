@@ -16,7 +16,8 @@ public sealed class CommandLineTests(PostgresServer server)
 {
     private const string BootstrapSecret = "lk_live_cli_bootstrap_marker_0123456789";
     private const string WebhookSecret = "whsec_cli_marker_0123456789";
-    private static readonly string[] LedgerCommands = ["api-key", "check-invariants", "db-apply", "db-assert", "rebuild"];
+    // every command the command line lists (db-reset was added after this test was written and went untried)
+    private static readonly string[] LedgerCommands = [.. Ledger.Api.Cli.LedgerCli.Commands.Select(c => c.Name)];
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private sealed record Run(int ExitCode, string Output)
@@ -61,6 +62,18 @@ public sealed class CommandLineTests(PostgresServer server)
             foreach (var foreign in new[] { "describe", "capabilities", "storage", "event-query", "codegen preview", "projections" })
                 help.Output.ShouldNotContain(foreign);
             (await Cli(database, folder, "--help")).ExitCode.ShouldBe(0);
+            LedgerCommands.ShouldBe(["api-key", "check-invariants", "db-apply", "db-assert", "db-reset"], ignoreOrder: true);
+            // help lists codegen for developers: its --help is the command line's, exit 0, without JasperFx's assembly scan
+            foreach (var args in new[] { new[] { "codegen", "--help" }, ["help", "codegen"] })
+            {
+                var codegen = await Cli(database, folder, args);
+                codegen.ExitCode.ShouldBe(0, codegen.Output);
+                codegen.Output.ShouldContain("scripts/codegen.sh");
+                codegen.Output.ShouldNotContain("Searching '");
+            }
+            var listed = await Cli(database, folder, "help", "--json");
+            listed.ExitCode.ShouldBe(0, listed.Output);
+            listed.Json.GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ShouldBe(LedgerCommands);
             (await Cli(database, folder, "describe")).ExitCode.ShouldBe(2);
 
             foreach (var command in LedgerCommands)
@@ -94,6 +107,15 @@ public sealed class CommandLineTests(PostgresServer server)
             var check = await Cli(database, folder, "check-invariants", "--json");
             (check.ExitCode, check.Json.GetProperty("drifts").GetArrayLength()).ShouldBe((0, 0), check.Output);
             (await Cli(database, folder, "check-invariants", "--bogus")).ExitCode.ShouldBe(2);
+
+            // db-reset asks for --yes, then drops everything; db-apply makes the schema again
+            (await Cli(database, folder, "db-reset")).ExitCode.ShouldBe(2);
+            (await Cli(database, folder, "db-assert")).ExitCode.ShouldBe(0);
+            var reset = await Cli(database, folder, "db-reset", "--yes", "--json");
+            (reset.ExitCode, reset.Json.GetProperty("reset").GetBoolean()).ShouldBe((0, true), reset.Output);
+            (await Cli(database, folder, "db-assert")).ExitCode.ShouldBe(1);
+            (await Cli(database, folder, "db-apply")).ExitCode.ShouldBe(0);
+            (await Cli(database, folder, "db-assert")).ExitCode.ShouldBe(0);
 
             Directory.EnumerateFileSystemEntries(folder).ShouldBeEmpty("a command wrote where it ran");
         }
