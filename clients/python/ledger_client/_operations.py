@@ -48,9 +48,13 @@ class Operations:
         """Balance now, as of an instant (asOf) or at a stream version (version) (GET /v1/accounts/{accountId}/balance)."""
         return self._call("GET", "/v1/accounts/{accountId}/balance", {"accountId": account_id}, {"asOf": as_of, "version": version}, None)
 
-    def get_entitlements(self, account_id: str) -> Any:
-        """Features on or off now, status, grace end (GET /v1/accounts/{accountId}/entitlements)."""
-        return self._call("GET", "/v1/accounts/{accountId}/entitlements", {"accountId": account_id}, None, None)
+    def get_dispute_pack(self, account_id: str, reference: str, *, format: Any = None) -> Any:
+        """Dispute pack for one purchase: grant, consumptions with request metadata, refunds, voids, dispute events, chain verdict (GET /v1/accounts/{accountId}/disputes/{reference})."""
+        return self._call("GET", "/v1/accounts/{accountId}/disputes/{reference}", {"accountId": account_id, "reference": reference}, {"format": format}, None)
+
+    def get_entitlements(self, account_id: str, *, as_of: Any = None, version: Any = None) -> Any:
+        """Features on or off, status, grace end: now, as of an instant (asOf) or at a stream version (version) (GET /v1/accounts/{accountId}/entitlements)."""
+        return self._call("GET", "/v1/accounts/{accountId}/entitlements", {"accountId": account_id}, {"asOf": as_of, "version": version}, None)
 
     def start_grace(self, account_id: str, body: Optional[Mapping[str, Any]] = None, *, idempotency_key: Optional[str] = None) -> Any:
         """Start a payment grace period: ai off at once, its holds released; suspension at grace end (POST /v1/accounts/{accountId}/grace)."""
@@ -84,6 +88,14 @@ class Operations:
         """Void what is left of a grant (POST /v1/accounts/{accountId}/grants/{grantId}/void)."""
         return self._call("POST", "/v1/accounts/{accountId}/grants/{grantId}/void", {"accountId": account_id, "grantId": grant_id}, None, body, idempotency_key)
 
+    def verify_chain(self, account_id: str) -> Any:
+        """Recompute the account's hash chain and name the first break (GET /v1/accounts/{accountId}/verify)."""
+        return self._call("GET", "/v1/accounts/{accountId}/verify", {"accountId": account_id}, None, None)
+
+    def get_metrics(self, *, from_: Any = None, to: Any = None) -> Any:
+        """Accounts by plan and status, credits and purchase revenue per day, reservations and estimate vs actual, from async projections (GET /v1/admin/metrics)."""
+        return self._call("GET", "/v1/admin/metrics", {}, {"from": from_, "to": to}, None)
+
     def change_plan(self, account_id: str, body: Optional[Mapping[str, Any]] = None, *, idempotency_key: Optional[str] = None) -> Any:
         """Move the account to another plan (upgrades prorate the allowance; see ADR 9) (POST /v1/accounts/{accountId}/plan)."""
         return self._call("POST", "/v1/accounts/{accountId}/plan", {"accountId": account_id}, None, body, idempotency_key)
@@ -92,9 +104,13 @@ class Operations:
         """Plans and credit packs from the plans file (GET /v1/plans)."""
         return self._call("GET", "/v1/plans", {}, None, None)
 
-    def get_quota(self, account_id: str) -> Any:
-        """The current period's allowance, use, warnings and overage (GET /v1/accounts/{accountId}/quota)."""
-        return self._call("GET", "/v1/accounts/{accountId}/quota", {"accountId": account_id}, None, None)
+    def get_quota(self, account_id: str, *, as_of: Any = None, version: Any = None) -> Any:
+        """The period's allowance, use, warnings and overage: now, as of an instant (asOf) or at a stream version (version) (GET /v1/accounts/{accountId}/quota)."""
+        return self._call("GET", "/v1/accounts/{accountId}/quota", {"accountId": account_id}, {"asOf": as_of, "version": version}, None)
+
+    def rebuild_projections(self, body: Optional[Mapping[str, Any]] = None, *, idempotency_key: Optional[str] = None) -> Any:
+        """Recompute stored views from the events, report every difference, then (unless dryRun) replace what differs (POST /v1/admin/projections/rebuild)."""
+        return self._call("POST", "/v1/admin/projections/rebuild", {}, None, body, idempotency_key)
 
     def list_refunds(self, account_id: str, *, limit: Any = None, starting_after: Any = None) -> Any:
         """List an account's refunds, newest first, with the blocks each returned credits to (GET /v1/accounts/{accountId}/refunds)."""
@@ -183,6 +199,7 @@ OPERATION_INDEX = {
     "create_api_key": "POST /v1/admin/api-keys",
     "revoke_api_key": "DELETE /v1/admin/api-keys/{keyId}",
     "get_balance": "GET /v1/accounts/{accountId}/balance",
+    "get_dispute_pack": "GET /v1/accounts/{accountId}/disputes/{reference}",
     "get_entitlements": "GET /v1/accounts/{accountId}/entitlements",
     "start_grace": "POST /v1/accounts/{accountId}/grace",
     "end_grace": "POST /v1/accounts/{accountId}/grace/end",
@@ -192,9 +209,12 @@ OPERATION_INDEX = {
     "list_grants": "GET /v1/accounts/{accountId}/grants",
     "create_grant": "POST /v1/accounts/{accountId}/grants",
     "void_grant": "POST /v1/accounts/{accountId}/grants/{grantId}/void",
+    "verify_chain": "GET /v1/accounts/{accountId}/verify",
+    "get_metrics": "GET /v1/admin/metrics",
     "change_plan": "POST /v1/accounts/{accountId}/plan",
     "get_plans": "GET /v1/plans",
     "get_quota": "GET /v1/accounts/{accountId}/quota",
+    "rebuild_projections": "POST /v1/admin/projections/rebuild",
     "list_refunds": "GET /v1/accounts/{accountId}/refunds",
     "create_refund": "POST /v1/accounts/{accountId}/refunds",
     "get_reservation": "GET /v1/accounts/{accountId}/reservations/{reservationId}",

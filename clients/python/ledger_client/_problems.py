@@ -67,6 +67,10 @@ class BeforeAccountOpenedError(LedgerError):
     """400 before-account-opened: The account did not exist at that instant."""
 
 
+class DisputeReferenceNotFoundError(LedgerError):
+    """404 dispute-reference-not-found: No purchase of the account has this reference."""
+
+
 class ApiKeyNotFoundError(LedgerError):
     """404 api-key-not-found: API key not found."""
 
@@ -195,6 +199,7 @@ PROBLEM_ERRORS: Dict[str, Type[LedgerError]] = {
     "request-in-progress": RequestInProgressError,
     "version-beyond-stream": VersionBeyondStreamError,
     "before-account-opened": BeforeAccountOpenedError,
+    "dispute-reference-not-found": DisputeReferenceNotFoundError,
     "api-key-not-found": ApiKeyNotFoundError,
     "invalid-signature": InvalidSignatureError,
     "stripe-not-configured": StripeNotConfiguredError,

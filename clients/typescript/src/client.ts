@@ -139,7 +139,7 @@ export class LedgerClient extends LedgerOperations {
   async *events(accountId: string, query: { after?: number; limit?: number; type?: string; from?: string; to?: string } = {}) {
     let after = query.after;
     for (;;) {
-      const page = await this.listEvents(accountId, { ...query, after: after?.toString(), limit: query.limit?.toString() });
+      const page = await this.listEvents(accountId, { ...query, after, limit: query.limit });
       yield* page.items;
       if (page.next === null || page.next === undefined || page.items.length === 0) return;
       after = page.next;
@@ -148,7 +148,7 @@ export class LedgerClient extends LedgerOperations {
 
   /** The open holds of an account (reservations with status `pending`), every page. */
   pendingReservations(accountId: string): AsyncGenerator<Reservation> {
-    return this.paginate((startingAfter) => this.listReservations(accountId, { status: 'pending', limit: '100', starting_after: startingAfter }),
+    return this.paginate((startingAfter) => this.listReservations(accountId, { status: 'pending', limit: 100, starting_after: startingAfter }),
       (r) => r.reservationId);
   }
 }

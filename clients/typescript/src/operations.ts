@@ -52,9 +52,14 @@ export abstract class LedgerOperations {
     return this.call('GET', '/v1/accounts/{accountId}/balance', { accountId }, query, undefined, options);
   }
 
-  /** Features on or off now, status, grace end (GET /v1/accounts/{accountId}/entitlements) */
-  getEntitlements(accountId: string, options?: RequestOptions): Promise<Json<'/v1/accounts/{accountId}/entitlements', 'get'>> {
-    return this.call('GET', '/v1/accounts/{accountId}/entitlements', { accountId }, undefined, undefined, options);
+  /** Dispute pack for one purchase: grant, consumptions with request metadata, refunds, voids, dispute events, chain verdict (GET /v1/accounts/{accountId}/disputes/{reference}) */
+  getDisputePack(accountId: string, reference: string, query?: Query<'/v1/accounts/{accountId}/disputes/{reference}', 'get'>, options?: RequestOptions): Promise<Json<'/v1/accounts/{accountId}/disputes/{reference}', 'get'>> {
+    return this.call('GET', '/v1/accounts/{accountId}/disputes/{reference}', { accountId, reference }, query, undefined, options);
+  }
+
+  /** Features on or off, status, grace end: now, as of an instant (asOf) or at a stream version (version) (GET /v1/accounts/{accountId}/entitlements) */
+  getEntitlements(accountId: string, query?: Query<'/v1/accounts/{accountId}/entitlements', 'get'>, options?: RequestOptions): Promise<Json<'/v1/accounts/{accountId}/entitlements', 'get'>> {
+    return this.call('GET', '/v1/accounts/{accountId}/entitlements', { accountId }, query, undefined, options);
   }
 
   /** Start a payment grace period: ai off at once, its holds released; suspension at grace end (POST /v1/accounts/{accountId}/grace) */
@@ -97,6 +102,16 @@ export abstract class LedgerOperations {
     return this.call('POST', '/v1/accounts/{accountId}/grants/{grantId}/void', { accountId, grantId }, undefined, body, options);
   }
 
+  /** Recompute the account's hash chain and name the first break (GET /v1/accounts/{accountId}/verify) */
+  verifyChain(accountId: string, options?: RequestOptions): Promise<Json<'/v1/accounts/{accountId}/verify', 'get'>> {
+    return this.call('GET', '/v1/accounts/{accountId}/verify', { accountId }, undefined, undefined, options);
+  }
+
+  /** Accounts by plan and status, credits and purchase revenue per day, reservations and estimate vs actual, from async projections (GET /v1/admin/metrics) */
+  getMetrics(query?: Query<'/v1/admin/metrics', 'get'>, options?: RequestOptions): Promise<Json<'/v1/admin/metrics', 'get'>> {
+    return this.call('GET', '/v1/admin/metrics', {  }, query, undefined, options);
+  }
+
   /** Move the account to another plan (upgrades prorate the allowance; see ADR 9) (POST /v1/accounts/{accountId}/plan) */
   changePlan(accountId: string, body?: Body<'/v1/accounts/{accountId}/plan', 'post'>, options?: RequestOptions): Promise<Json<'/v1/accounts/{accountId}/plan', 'post'>> {
     return this.call('POST', '/v1/accounts/{accountId}/plan', { accountId }, undefined, body, options);
@@ -107,9 +122,14 @@ export abstract class LedgerOperations {
     return this.call('GET', '/v1/plans', {  }, undefined, undefined, options);
   }
 
-  /** The current period's allowance, use, warnings and overage (GET /v1/accounts/{accountId}/quota) */
-  getQuota(accountId: string, options?: RequestOptions): Promise<Json<'/v1/accounts/{accountId}/quota', 'get'>> {
-    return this.call('GET', '/v1/accounts/{accountId}/quota', { accountId }, undefined, undefined, options);
+  /** The period's allowance, use, warnings and overage: now, as of an instant (asOf) or at a stream version (version) (GET /v1/accounts/{accountId}/quota) */
+  getQuota(accountId: string, query?: Query<'/v1/accounts/{accountId}/quota', 'get'>, options?: RequestOptions): Promise<Json<'/v1/accounts/{accountId}/quota', 'get'>> {
+    return this.call('GET', '/v1/accounts/{accountId}/quota', { accountId }, query, undefined, options);
+  }
+
+  /** Recompute stored views from the events, report every difference, then (unless dryRun) replace what differs (POST /v1/admin/projections/rebuild) */
+  rebuildProjections(body?: Body<'/v1/admin/projections/rebuild', 'post'>, options?: RequestOptions): Promise<Json<'/v1/admin/projections/rebuild', 'post'>> {
+    return this.call('POST', '/v1/admin/projections/rebuild', {  }, undefined, body, options);
   }
 
   /** List an account's refunds, newest first, with the blocks each returned credits to (GET /v1/accounts/{accountId}/refunds) */
@@ -220,6 +240,7 @@ export const operationIndex = {
   createApiKey: 'POST /v1/admin/api-keys',
   revokeApiKey: 'DELETE /v1/admin/api-keys/{keyId}',
   getBalance: 'GET /v1/accounts/{accountId}/balance',
+  getDisputePack: 'GET /v1/accounts/{accountId}/disputes/{reference}',
   getEntitlements: 'GET /v1/accounts/{accountId}/entitlements',
   startGrace: 'POST /v1/accounts/{accountId}/grace',
   endGrace: 'POST /v1/accounts/{accountId}/grace/end',
@@ -229,9 +250,12 @@ export const operationIndex = {
   listGrants: 'GET /v1/accounts/{accountId}/grants',
   createGrant: 'POST /v1/accounts/{accountId}/grants',
   voidGrant: 'POST /v1/accounts/{accountId}/grants/{grantId}/void',
+  verifyChain: 'GET /v1/accounts/{accountId}/verify',
+  getMetrics: 'GET /v1/admin/metrics',
   changePlan: 'POST /v1/accounts/{accountId}/plan',
   getPlans: 'GET /v1/plans',
   getQuota: 'GET /v1/accounts/{accountId}/quota',
+  rebuildProjections: 'POST /v1/admin/projections/rebuild',
   listRefunds: 'GET /v1/accounts/{accountId}/refunds',
   createRefund: 'POST /v1/accounts/{accountId}/refunds',
   getReservation: 'GET /v1/accounts/{accountId}/reservations/{reservationId}',

@@ -32,6 +32,8 @@ export class RequestInProgressError extends LedgerError {}
 export class VersionBeyondStreamError extends LedgerError {}
 /** 400 before-account-opened: The account did not exist at that instant. Ask for an instant at or after openedAt. */
 export class BeforeAccountOpenedError extends LedgerError {}
+/** 404 dispute-reference-not-found: No purchase of the account has this reference. List the account's grants (GET /v1/accounts/{id}/grants) or the Stripe events (GET /v1/admin/stripe-events) for the reference to use. */
+export class DisputeReferenceNotFoundError extends LedgerError {}
 /** 404 api-key-not-found: API key not found. List keys with GET /v1/admin/api-keys; ids start with key_. */
 export class ApiKeyNotFoundError extends LedgerError {}
 /** 400 invalid-signature: The Stripe signature is missing, invalid or stale. Set LEDGER_STRIPE_WEBHOOK_SECRET to the endpoint's signing secret (comma-separated while rotating) and check the server's clock. Nothing was recorded. */
@@ -106,6 +108,7 @@ export const problemErrors: Record<string, new (status: number, problem: Problem
   'request-in-progress': RequestInProgressError,
   'version-beyond-stream': VersionBeyondStreamError,
   'before-account-opened': BeforeAccountOpenedError,
+  'dispute-reference-not-found': DisputeReferenceNotFoundError,
   'api-key-not-found': ApiKeyNotFoundError,
   'invalid-signature': InvalidSignatureError,
   'stripe-not-configured': StripeNotConfiguredError,

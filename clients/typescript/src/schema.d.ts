@@ -9,7 +9,7 @@ export interface paths {
         };
         /**
          * An account: plan, status, balance and version
-         * @description GET_v1_accounts_accountId
+         * @description The account as it is now: plan, status, Stripe customer, metadata, its stream version and its balance with every credit block. Reads see every acknowledged write (inline projection).
          */
         get: operations["GET_v1_accounts_accountId"];
         put?: never;
@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Open an account on a plan
-         * @description POST_v1_accounts
+         * @description Opens an account under the id you use for the customer (1-64 characters of `[A-Za-z0-9_.:-]`) and grants the plan's first-period allowance. Opening the same id on the same plan again answers 200 with the account (safe to retry); on another plan, 409 `account-exists`.
          */
         post: operations["POST_v1_accounts"];
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Set the account's own low-balance threshold (null: its plan's); balance.low fires when available drops below it
-         * @description POST_v1_accounts_accountId_alerts
+         * @description `lowBalance` is the account's own threshold in credits; send `null` to fall back to the plan's. A `balance.low` operator webhook is sent once when `available` drops below the threshold and re-armed when it rises above it. Answers the thresholds in force and the alerts raised.
          */
         post: operations["POST_v1_accounts_accountId_alerts"];
         delete?: never;
@@ -93,13 +93,13 @@ export interface paths {
         };
         /**
          * List API keys (never their secrets)
-         * @description GET_v1_admin_api_keys
+         * @description Every key with its name, prefix, scopes, bound account, creation, last use and revocation. Secrets are never shown again.
          */
         get: operations["GET_v1_admin_api_keys"];
         put?: never;
         /**
          * Create an API key; its secret is shown in this response only
-         * @description POST_v1_admin_api_keys
+         * @description Creates a key with the given scopes (`ledger:read`, `ledger:write`, `admin`), optionally bound to one account (it then sees only that account). The secret (`lk_live_...`) is in this response only; Ledger stores its hash.
          */
         post: operations["POST_v1_admin_api_keys"];
         delete?: never;
@@ -120,7 +120,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API key, effective immediately
-         * @description DELETE_v1_admin_api_keys_keyId
+         * @description Marks the key revoked: every later request with it answers 401 `api-key-invalid` (reason `revoked`). Revoking is final; create a new key instead.
          */
         delete: operations["DELETE_v1_admin_api_keys_keyId"];
         options?: never;
@@ -137,9 +137,29 @@ export interface paths {
         };
         /**
          * Balance now, as of an instant (asOf) or at a stream version (version)
-         * @description Query: `asOf` (an ISO-8601 instant: the events that happened by it, each at its own instant, as statements place them, and what time alone did by then) or `version` (a stream version; the balance is dated at its event's instant). A version after the stream's last answers 400 `version-beyond-stream` (with `streamVersion`); an instant before the account was opened answers 400 `before-account-opened` (with `openedAt`): there was no balance then, not a zero one.
+         * @description Query: `asOf` (an ISO-8601 instant: the events that happened by it, each at its own instant, as statements place them, and what time alone did by then) or `version` (a stream version; the answer is dated at its event's instant). A version after the stream's last answers 400 `version-beyond-stream` (with `streamVersion`); an instant before the account was opened answers 400 `before-account-opened` (with `openedAt`): there was no account then. A past answer starts from the nearest snapshot (one every 1,000 events) and says in the `Ledger-Replayed-Events` header how many events it replayed.
          */
         get: operations["GET_v1_accounts_accountId_balance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/disputes/{reference}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dispute pack for one purchase: grant, consumptions with request metadata, refunds, voids, dispute events, chain verdict
+         * @description `reference`: a grant id, a grant's reference (for a Stripe purchase, its payment intent), or a Stripe checkout session, charge or dispute id recorded for the purchase. Every event that moved credits of the block or changed its standing, in stream order, with who wrote it and its hash; the Stripe events of the payment; totals; the account's hash chain verdict (ADR 45, 46). `format`: `json` (default) or `csv` (or `Accept: text/csv`): one table, formula injection escaped.
+         */
+        get: operations["GET_v1_accounts_accountId_disputes_reference"];
         put?: never;
         post?: never;
         delete?: never;
@@ -156,8 +176,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Features on or off now, status, grace end
-         * @description GET_v1_accounts_accountId_entitlements
+         * Features on or off, status, grace end: now, as of an instant (asOf) or at a stream version (version)
+         * @description Whether each feature of the plan (`ai`, `sync`, `reports`, `webhooks`) may be used now, with the status (`active`, `grace`, `suspended`, `frozen`), when a grace period ends, and whether spending is frozen after a usage anomaly. Check it before offering a feature; reserve and usage refuse a disabled one with 403. Query: `asOf` (an ISO-8601 instant: the events that happened by it, each at its own instant, as statements place them, and what time alone did by then) or `version` (a stream version; the answer is dated at its event's instant). A version after the stream's last answers 400 `version-beyond-stream` (with `streamVersion`); an instant before the account was opened answers 400 `before-account-opened` (with `openedAt`): there was no account then. A past answer starts from the nearest snapshot (one every 1,000 events) and says in the `Ledger-Replayed-Events` header how many events it replayed.
          */
         get: operations["GET_v1_accounts_accountId_entitlements"];
         put?: never;
@@ -179,7 +199,7 @@ export interface paths {
         put?: never;
         /**
          * Start a payment grace period: ai off at once, its holds released; suspension at grace end
-         * @description POST_v1_accounts_accountId_grace
+         * @description What a failed payment does (Stripe's `invoice.payment_failed` does the same): the account enters grace, `ai` is off at once and its open holds are released; without payment, the account is suspended when grace ends (the plan's grace days). 409 `account-state-conflict` if it is not active.
          */
         post: operations["POST_v1_accounts_accountId_grace"];
         delete?: never;
@@ -199,7 +219,7 @@ export interface paths {
         put?: never;
         /**
          * End grace (payment received): everything restored
-         * @description POST_v1_accounts_accountId_grace_end
+         * @description What a paid invoice does: grace ends and every feature of the plan is on again. 409 `account-state-conflict` if the account is not in grace.
          */
         post: operations["POST_v1_accounts_accountId_grace_end"];
         delete?: never;
@@ -219,7 +239,7 @@ export interface paths {
         put?: never;
         /**
          * Suspend: everything but reports off, open holds of those features released
-         * @description POST_v1_accounts_accountId_suspend
+         * @description Suspends the account at once (e.g. fraud or a chargeback): only `reports` stay on, and open holds of the other features are released. Undo with restore.
          */
         post: operations["POST_v1_accounts_accountId_suspend"];
         delete?: never;
@@ -239,7 +259,7 @@ export interface paths {
         put?: never;
         /**
          * Restore a suspended or grace account
-         * @description POST_v1_accounts_accountId_restore
+         * @description Ends a suspension or a grace period: every feature of the plan is on again. 409 `account-state-conflict` if the account is active.
          */
         post: operations["POST_v1_accounts_accountId_restore"];
         delete?: never;
@@ -259,7 +279,7 @@ export interface paths {
         put?: never;
         /**
          * Clear a usage anomaly and unfreeze spending
-         * @description POST_v1_accounts_accountId_anomaly_clear
+         * @description After the velocity alarm (credits per hour above the plan's threshold) froze spending: an admin who reviewed the usage clears the flag and spending resumes. 409 `account-state-conflict` if nothing is flagged.
          */
         post: operations["POST_v1_accounts_accountId_anomaly_clear"];
         delete?: never;
@@ -283,7 +303,7 @@ export interface paths {
         put?: never;
         /**
          * Grant a block of credits
-         * @description POST_v1_accounts_accountId_grants
+         * @description Adds a credit block: `source` (`plan`, `purchase`, `promo`, `manual`) sets its default priority (promo 10, plan 20, manual 40, purchase 50; lower is spent first), `effectiveAt`/`expiresAt` bound when it may be spent, `costBasis` records what was paid. A caller-chosen `grantId` makes it safe to retry (same body: 200 with the first answer). A grant repays overage first.
          */
         post: operations["POST_v1_accounts_accountId_grants"];
         delete?: never;
@@ -303,9 +323,49 @@ export interface paths {
         put?: never;
         /**
          * Void what is left of a grant
-         * @description POST_v1_accounts_accountId_grants_grantId_void
+         * @description Removes what is left of a block that was granted by mistake (or whose payment was refunded): its unheld remainder is voided at once; credits held from it are voided when their hold is released. Spent credits stay spent. 409 if it is already void.
          */
         post: operations["POST_v1_accounts_accountId_grants_grantId_void"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recompute the account's hash chain and name the first break
+         * @description Each event's hash covers its stream, version, type, data, metadata (correlation and causation ids, headers) and the previous event's hash (SHA-256 over canonical JSON, ADR 45); the account keeps the last one. `status`: `intact`, `broken` (`firstBreak`: the version, `reason` (`hash-mismatch`, `missing-event`, `missing-hash`, `head-mismatch`), the hash the chain gives it and the one stored) or `unchained` (written before hashing and not chained yet).
+         */
+        get: operations["GET_v1_accounts_accountId_verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts by plan and status, credits and purchase revenue per day, reservations and estimate vs actual, from async projections
+         * @description `from` and `to` are UTC days (`YYYY-MM-DD`, or an ISO-8601 instant: its day), both included; by default the 30 days up to today; at most 366 days. The figures are as of `asOfSequence` (`projectionLag` events behind the newest).
+         */
+        get: operations["GET_v1_admin_metrics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -323,7 +383,7 @@ export interface paths {
         put?: never;
         /**
          * Move the account to another plan (upgrades prorate the allowance; see ADR 9)
-         * @description POST_v1_accounts_accountId_plan
+         * @description Writes a plan change event: from then on the account has the new plan's features, limits and allowance. A move to a plan with a larger allowance grants the difference prorated to what is left of the period; a move down grants nothing and takes nothing back (ADR 9). `reason` is kept in the audit trail.
          */
         post: operations["POST_v1_accounts_accountId_plan"];
         delete?: never;
@@ -341,7 +401,7 @@ export interface paths {
         };
         /**
          * Plans and credit packs from the plans file
-         * @description GET_v1_plans
+         * @description Every plan of the plans file (allowance, rollover, rate limit, per-request cap, overage, features, thresholds) and the credit packs sold through Stripe Checkout. Any valid key may read it.
          */
         get: operations["GET_v1_plans"];
         put?: never;
@@ -360,12 +420,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The current period's allowance, use, warnings and overage
-         * @description GET_v1_accounts_accountId_quota
+         * The period's allowance, use, warnings and overage: now, as of an instant (asOf) or at a stream version (version)
+         * @description The billing period in force (start, end, resetAt), the plan's allowance, what was used of it and what remains, the soft-limit warnings reached (80 % and 100 % by default) and overage priced as the plan bills it. Computed from the account's events at the time of the request. Query: `asOf` (an ISO-8601 instant: the events that happened by it, each at its own instant, as statements place them, and what time alone did by then) or `version` (a stream version; the answer is dated at its event's instant). A version after the stream's last answers 400 `version-beyond-stream` (with `streamVersion`); an instant before the account was opened answers 400 `before-account-opened` (with `openedAt`): there was no account then. A past answer starts from the nearest snapshot (one every 1,000 events) and says in the `Ledger-Replayed-Events` header how many events it replayed.
          */
         get: operations["GET_v1_accounts_accountId_quota"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/projections/rebuild": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recompute stored views from the events, report every difference, then (unless dryRun) replace what differs
+         * @description Body (all optional): `projection` (one of `accounts`, `reservations`, `usage`, `refunds`, `snapshots`; default all), `accountId` (default every account), `dryRun` (default false: report and replace; true: report only). Each difference names the account, the view, the document, the field, the stored value and the recomputed one (the first 1,000 are listed, `differencesFound` counts them all). Only documents that differ are replaced, each account under its stream's lock. Invariant violations found on the recomputed state are listed too. The same from the command line: `rebuild`.
+         */
+        post: operations["POST_v1_admin_projections_rebuild"];
         delete?: never;
         options?: never;
         head?: never;
@@ -387,7 +467,7 @@ export interface paths {
         put?: never;
         /**
          * Return credits a commit or usage consumed, to the blocks that paid
-         * @description POST_v1_accounts_accountId_refunds
+         * @description Returns up to what one commit (`reservationId`) or usage (`usageId`) consumed, to the blocks that paid for it (a block that has expired since takes nothing back; the refund is still recorded). The refunds of one consumption never exceed it (422 `refund-exceeds-consumed`). A caller-chosen `refundId` makes it safe to retry.
          */
         post: operations["POST_v1_accounts_accountId_refunds"];
         delete?: never;
@@ -405,7 +485,7 @@ export interface paths {
         };
         /**
          * A reservation and its state: pending, committed, released or expired
-         * @description GET_v1_accounts_accountId_reservations_reservationId
+         * @description The hold with its amount, feature, metadata, ttl and expiry, the blocks it earmarked, and its outcome once resolved (committed amount, variance, receipt, release reason). A pending hold whose ttl has passed reads `expired` at once.
          */
         get: operations["GET_v1_accounts_accountId_reservations_reservationId"];
         put?: never;
@@ -431,7 +511,7 @@ export interface paths {
         put?: never;
         /**
          * Hold credits before a costly operation (all or nothing)
-         * @description POST_v1_accounts_accountId_reservations
+         * @description Holds `amount` credits for `ttlSeconds` (default 300, at most 86400) before a costly operation, earmarked in specific blocks; then commit what it really cost or release it. All or nothing: 402 `insufficient-credits` with `available` and `requested`, nothing held. A caller-chosen `reservationId` makes it safe to retry (same body: 200 with the first answer).
          */
         post: operations["POST_v1_accounts_accountId_reservations"];
         delete?: never;
@@ -451,7 +531,7 @@ export interface paths {
         put?: never;
         /**
          * Consume what the operation really cost and release the rest
-         * @description POST_v1_accounts_accountId_reservations_reservationId_commit
+         * @description Consumes `amount` (default: everything held) and releases the rest, in one event; `amount` may exceed the hold, the excess drawn from available credits (402 if they are not there: the hold stays pending). Repeating the same commit answers the first result; a commit after release or expiry, or with another amount, is 409.
          */
         post: operations["POST_v1_accounts_accountId_reservations_reservationId_commit"];
         delete?: never;
@@ -471,7 +551,7 @@ export interface paths {
         put?: never;
         /**
          * Return everything held
-         * @description POST_v1_accounts_accountId_reservations_reservationId_release
+         * @description The operation did not happen: every credit held goes back to the account. Repeating the release answers the first result; after a commit or expiry it is 409.
          */
         post: operations["POST_v1_accounts_accountId_reservations_reservationId_release"];
         delete?: never;
@@ -491,7 +571,7 @@ export interface paths {
         put?: never;
         /**
          * Renew a pending hold's ttl
-         * @description POST_v1_accounts_accountId_reservations_reservationId_extend
+         * @description Sets the hold's expiry to `ttlSeconds` from now (at most 24 h), for long-running work; extend before the ttl passes. 409 once the hold is committed, released or expired.
          */
         post: operations["POST_v1_accounts_accountId_reservations_reservationId_extend"];
         delete?: never;
@@ -535,7 +615,7 @@ export interface paths {
         put?: never;
         /**
          * Deduct credits at once, without a hold
-         * @description POST_v1_accounts_accountId_usage
+         * @description For operations whose cost is known up front. Draws `amount` credits from the account's blocks in drain order (priority, soonest expiry, oldest) and records which blocks paid. A caller-chosen `usageId` makes the call safe to retry: the same id with the same body answers the first result (200), with another body 409 `id-conflict`. 402 when the credits are not there (nothing is taken).
          */
         post: operations["POST_v1_accounts_accountId_usage"];
         delete?: never;
@@ -555,7 +635,7 @@ export interface paths {
         put?: never;
         /**
          * Start a Stripe Checkout for a credit pack; credits follow the paid webhook
-         * @description POST_v1_accounts_accountId_checkout_sessions
+         * @description Creates a Stripe Checkout session for a credit pack of the plans file (`pack_500`, `pack_2000`) and answers its URL: send the customer there. Credits are granted when Stripe's `checkout.session.completed` webhook reports it paid, never by this call. 503 when Stripe is not configured.
          */
         post: operations["POST_v1_accounts_accountId_checkout_sessions"];
         delete?: never;
@@ -573,7 +653,7 @@ export interface paths {
         };
         /**
          * Stripe purchases and refunds against ledger purchase grants and voids, per account and in total, with mismatches and unbilled overage
-         * @description GET_v1_admin_reconciliation
+         * @description For a period (`from`, `to`; default the last 30 days): what Stripe says was bought and refunded against the purchase grants and voids in the ledger, per currency and per account, listing every mismatch (a payment without its grant, a grant without its payment, amounts that differ) and overage not yet billed.
          */
         get: operations["GET_v1_admin_reconciliation"];
         put?: never;
@@ -593,7 +673,7 @@ export interface paths {
         };
         /**
          * Stripe events received: processed, duplicate, parked, failed, ignored, with the ledger events each produced
-         * @description GET_v1_admin_stripe_events
+         * @description Every Stripe event received, newest first, with its status (`processed`, `duplicate`, `parked`, `failed`, `ignored`), what it was waiting for, its money, and the ledger events it produced; a summary counts them by status and duplicate deliveries. Filters: `status`, `type`, `accountId`; `limit` and `offset` page it.
          */
         get: operations["GET_v1_admin_stripe_events"];
         put?: never;
@@ -613,7 +693,7 @@ export interface paths {
         };
         /**
          * One Stripe event: its record, attempts, ledger events and the payload as Stripe sent it
-         * @description GET_v1_admin_stripe_events_eventId
+         * @description One event by its Stripe id (`evt_...`): its record, each processing attempt, the ledger events it produced and the payload exactly as Stripe sent it.
          */
         get: operations["GET_v1_admin_stripe_events_eventId"];
         put?: never;
@@ -635,7 +715,7 @@ export interface paths {
         put?: never;
         /**
          * Apply a parked or failed Stripe event now (e.g. once its account exists)
-         * @description POST_v1_admin_stripe_events_eventId_replay
+         * @description Applies a parked or failed event again now, for instance after its account was opened. Exactly-once still holds: an event already applied is not applied twice (409 `stripe-event-not-replayable`).
          */
         post: operations["POST_v1_admin_stripe_events_eventId_replay"];
         delete?: never;
@@ -655,7 +735,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook: signed events, applied exactly once
-         * @description POST_v1_webhooks_stripe
+         * @description Stripe calls this, not you: the body is checked against `Stripe-Signature` with `LEDGER_STRIPE_WEBHOOK_SECRET` over its exact bytes, recorded, and answered 200 at once; the ledger effect (a purchase grant, a refund void, grace on a failed payment ...) is applied exactly once, however often Stripe delivers it. Events for an account that does not exist yet are parked until it does.
          */
         post: operations["POST_v1_webhooks_stripe"];
         delete?: never;
@@ -693,7 +773,7 @@ export interface paths {
         };
         /**
          * Operator webhook deliveries, newest first, paged by id (starting_after), filtered by status, type or account
-         * @description GET_v1_admin_webhook_deliveries
+         * @description What Ledger sent (or is sending) to `LEDGER_OPERATOR_WEBHOOK_URL`: each delivery's type, payload, status (`pending`, `delivered`, `failed`), attempts and last response. Newest first; `limit` and `starting_after` page it; `status`, `type` and `accountId` filter it.
          */
         get: operations["GET_v1_admin_webhook_deliveries"];
         put?: never;
@@ -715,7 +795,7 @@ export interface paths {
         put?: never;
         /**
          * Send a delivery again (same id and payload), whatever became of it
-         * @description POST_v1_admin_webhook_deliveries_deliveryId_resend
+         * @description Queues the delivery again with the same id and payload (receivers deduplicate by id), whether it was delivered, failed or is still pending; answers 202 with the delivery as it stands.
          */
         post: operations["POST_v1_admin_webhook_deliveries_deliveryId_resend"];
         delete?: never;
@@ -728,6 +808,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccountCounts: {
+            byPlan: {
+                [key: string]: number;
+            };
+            byStatus: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            total: number;
+        };
         AccountEventPage: {
             items: components["schemas"]["AccountEventView"][];
             /** Format: int64 */
@@ -766,6 +856,21 @@ export interface components {
             version: number;
             balance: components["schemas"]["BalanceView"];
         };
+        AdminMetrics: {
+            from: string;
+            to: string;
+            accounts: components["schemas"]["AccountCounts"];
+            days: components["schemas"]["DayFigures"][];
+            revenue: components["schemas"]["DayRevenue"][];
+            reservations: components["schemas"]["ReservationCounts"];
+            estimateVsActual: components["schemas"]["EstimateVsActual"];
+            /** Format: int64 */
+            asOfSequence: number;
+            /** Format: int64 */
+            highWaterSequence: number;
+            /** Format: int64 */
+            projectionLag: number;
+        };
         AlertSettings: {
             /** Format: int64 */
             lowBalance?: null | number;
@@ -777,7 +882,7 @@ export interface components {
         };
         AlertThresholdRequest: {
             /** Format: int64 */
-            lowBalance?: number;
+            lowBalance?: null | number;
         };
         AlertsView: {
             accountId: string;
@@ -863,6 +968,25 @@ export interface components {
             reference: null | string;
             reason: null | string;
         };
+        ChainBreak: {
+            /** Format: int64 */
+            version: number;
+            reason: string;
+            expectedHash: null | string;
+            storedHash: null | string;
+            detail: string;
+        };
+        ChainVerdict: {
+            accountId: string;
+            status: string;
+            /** Format: int64 */
+            events: number;
+            /** Format: int64 */
+            version: number;
+            head: null | string;
+            recordedHead: null | string;
+            firstBreak: null | components["schemas"]["ChainBreak"];
+        };
         ChangePlanRequest: {
             plan: string;
             reason: string;
@@ -905,8 +1029,8 @@ export interface components {
         };
         CostBasisRequest: {
             /** Format: int64 */
-            amountMinor: null | number;
-            currency: null | string;
+            amountMinor: number;
+            currency: string;
         };
         CreateAccountRequest: {
             accountId: string;
@@ -955,6 +1079,105 @@ export interface components {
             differencePercent: number;
             withinOnePercent: boolean;
         };
+        DayFigures: {
+            date: string;
+            /** Format: int64 */
+            granted: number;
+            /** Format: int64 */
+            consumed: number;
+            /** Format: int64 */
+            expired: number;
+            /** Format: int64 */
+            voided: number;
+            /** Format: int64 */
+            refunded: number;
+            /** Format: int64 */
+            accountsOpened: number;
+        };
+        DayRevenue: {
+            date: string;
+            currency: string;
+            /** Format: int64 */
+            amount: number;
+        };
+        DisputeEntry: {
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            at: string;
+            type: string;
+            kind: string;
+            /** Format: int64 */
+            credits: number;
+            /** Format: int64 */
+            totalAmount: null | number;
+            reservationId: null | string;
+            usageId: null | string;
+            refundId: null | string;
+            feature: null | string;
+            receiptId: null | string;
+            metadata: null | {
+                [key: string]: string;
+            };
+            reason: null | string;
+            /** Format: int64 */
+            refundedMinor: null | number;
+            /** Format: int64 */
+            chargedMinor: null | number;
+            actor: null | string;
+            correlationId: null | string;
+            causationId: null | string;
+            idempotencyKey: null | string;
+            hash: null | string;
+        };
+        DisputePackView: {
+            accountId: string;
+            reference: string;
+            paymentKey: null | string;
+            grant: components["schemas"]["DisputedGrant"];
+            entries: components["schemas"]["DisputeEntry"][];
+            totals: components["schemas"]["DisputeTotals"];
+            stripeEvents: components["schemas"]["DisputeStripeEvent"][];
+            chain: components["schemas"]["ChainVerdict"];
+        };
+        DisputeStripeEvent: {
+            id: string;
+            type: string;
+            status: string;
+            objectId: null | string;
+            /** Format: date-time */
+            stripeCreatedAt: string;
+            /** Format: date-time */
+            appliedAt: null | string;
+        };
+        DisputeTotals: {
+            /** Format: int64 */
+            granted: number;
+            /** Format: int64 */
+            consumed: number;
+            /** Format: int64 */
+            returnedByRefunds: number;
+            /** Format: int64 */
+            voided: number;
+            /** Format: int64 */
+            expired: number;
+            /** Format: int64 */
+            remaining: number;
+            frozen: boolean;
+        };
+        DisputedGrant: {
+            grantId: string;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            grantedAt: string;
+            /** Format: int64 */
+            amount: number;
+            source: string;
+            costBasis: null | components["schemas"]["CostBasis"];
+            reference: null | string;
+            reason: null | string;
+        };
         Draw: {
             grantId: string;
             /** Format: int64 */
@@ -972,6 +1195,14 @@ export interface components {
             frozen: boolean;
             /** Format: date-time */
             anomalyFlaggedAt: null | string;
+        };
+        EstimateVsActual: {
+            /** Format: int64 */
+            estimated: number;
+            /** Format: int64 */
+            actual: number;
+            /** Format: int64 */
+            variance: number;
         };
         EventMetadataView: {
             actor: null | string;
@@ -996,13 +1227,13 @@ export interface components {
             priority?: number;
             reason: string;
             reference?: string;
-            costBasis?: null | components["schemas"]["CostBasisRequest"];
+            costBasis?: components["schemas"]["CostBasisRequest"];
         };
         GrantResponse: {
             grant: components["schemas"]["BlockView"];
             balance: components["schemas"]["BalanceView"];
         };
-        IResult: Record<string, never>;
+        /** @description Any JSON value, as it was received or stored. */
         JsonElement: unknown;
         ListPageOfAccountView: {
             data: components["schemas"]["AccountView"][];
@@ -1135,6 +1366,39 @@ export interface components {
             reached: boolean;
             blocking: boolean;
         };
+        RebuildReport: {
+            dryRun: boolean;
+            projections: string[];
+            accountId: null | string;
+            /** Format: int32 */
+            streams: number;
+            /** Format: int64 */
+            events: number;
+            /** Format: int64 */
+            durationMs: number;
+            /** Format: int64 */
+            eventsPerSecond: number;
+            /** Format: int32 */
+            differencesFound: number;
+            differences: components["schemas"]["ViewDifference"][];
+            /** Format: int32 */
+            replaced: number;
+            /** Format: int32 */
+            deleted: number;
+            invariantViolations: string[];
+        };
+        RebuildRequest: {
+            projection?: string;
+            accountId?: string;
+            dryRun?: boolean;
+            scope?: components["schemas"]["RebuildScope"];
+        };
+        RebuildScope: {
+            projection?: null | string;
+            accountId?: null | string;
+            /** @default false */
+            dryRun: boolean;
+        };
         ReconciliationMismatch: {
             kind: string;
             accountId: null | string;
@@ -1179,6 +1443,16 @@ export interface components {
         };
         ReleaseRequest: {
             reason?: string;
+        };
+        ReservationCounts: {
+            /** Format: int64 */
+            opened: number;
+            /** Format: int64 */
+            committed: number;
+            /** Format: int64 */
+            released: number;
+            /** Format: int64 */
+            expired: number;
         };
         ReservationResponse: {
             reservation: components["schemas"]["ReservationView"];
@@ -1331,7 +1605,7 @@ export interface components {
             attempts: number;
             ledgerEvents: components["schemas"]["ProducedEvent"][];
             history: components["schemas"]["StripeEventAttempt"][];
-            payload: null | components["schemas"]["JsonElement"];
+            payload: components["schemas"]["JsonElement"];
         };
         StripeEventList: {
             summary: components["schemas"]["StripeEventSummary"];
@@ -1441,6 +1715,14 @@ export interface components {
             creditsPerHour: number;
             freeze: boolean;
         };
+        ViewDifference: {
+            accountId: string;
+            view: string;
+            documentId: string;
+            field: string;
+            stored: null | string;
+            recomputed: null | string;
+        };
         VoidGrantRequest: {
             reason: string;
         };
@@ -1471,7 +1753,7 @@ export interface components {
         };
         WebhookDeliveryList: {
             data: components["schemas"]["WebhookDelivery"][];
-            hasMore: boolean;
+            has_more: boolean;
         };
     };
     responses: never;
@@ -1499,6 +1781,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "starter",
+                     *       "status": "active",
+                     *       "stripeCustomerId": "cus_NffrFeUfNV2Hib",
+                     *       "metadata": {
+                     *         "crmId": "hub-4711"
+                     *       },
+                     *       "openedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *       "version": 3,
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:21.1364259+00:00",
+                     *         "version": 3,
+                     *         "granted": 10000,
+                     *         "consumed": 0,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 0,
+                     *         "available": 10000,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
@@ -1554,7 +1885,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1562,10 +1893,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -1596,7 +1927,7 @@ export interface operations {
             query?: {
                 plan?: string;
                 status?: string;
-                limit?: string;
+                limit?: number;
                 starting_after?: string;
             };
             header?: never;
@@ -1611,10 +1942,64 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "accountId": "acme",
+                     *           "plan": "starter",
+                     *           "status": "active",
+                     *           "stripeCustomerId": "cus_NffrFeUfNV2Hib",
+                     *           "metadata": {
+                     *             "crmId": "hub-4711"
+                     *           },
+                     *           "openedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *           "version": 3,
+                     *           "balance": {
+                     *             "accountId": "acme",
+                     *             "asOf": "2026-12-02T21:12:22.1364259+00:00",
+                     *             "version": 3,
+                     *             "granted": 10000,
+                     *             "consumed": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "reserved": 0,
+                     *             "available": 10000,
+                     *             "overage": 0,
+                     *             "upcoming": 0,
+                     *             "frozen": 0,
+                     *             "blocks": [
+                     *               {
+                     *                 "grantId": "plan:20261202T211220",
+                     *                 "source": "plan",
+                     *                 "priority": 20,
+                     *                 "amount": 10000,
+                     *                 "remaining": 10000,
+                     *                 "held": 0,
+                     *                 "consumed": 0,
+                     *                 "refunded": 0,
+                     *                 "expired": 0,
+                     *                 "voided": 0,
+                     *                 "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *                 "effectiveAt": null,
+                     *                 "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *                 "status": "active",
+                     *                 "costBasis": null,
+                     *                 "reference": null,
+                     *                 "reason": "starter allowance"
+                     *               }
+                     *             ]
+                     *           }
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListPageOfAccountView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1622,13 +2007,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
                      *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
+                     *       "detail": "One or more fields are invalid.",
                      *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
                      *         ]
                      *       }
                      *     }
@@ -1645,33 +2030,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -1684,6 +2050,16 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "accountId": "acme",
+                 *       "plan": "starter",
+                 *       "stripeCustomerId": "cus_NffrFeUfNV2Hib",
+                 *       "metadata": {
+                 *         "crmId": "hub-4711"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateAccountRequest"];
             };
         };
@@ -1703,28 +2079,64 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "starter",
+                     *       "status": "active",
+                     *       "stripeCustomerId": "cus_NffrFeUfNV2Hib",
+                     *       "metadata": {
+                     *         "crmId": "hub-4711"
+                     *       },
+                     *       "openedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *       "version": 3,
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:20.1364259+00:00",
+                     *         "version": 3,
+                     *         "granted": 10000,
+                     *         "consumed": 0,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 0,
+                     *         "available": 10000,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -1758,27 +2170,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The account exists with another plan (/problems/account-exists) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -1812,6 +2209,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "lowBalance": 1000
+                 *     }
+                 */
                 "application/json": components["schemas"]["AlertThresholdRequest"];
             };
         };
@@ -1822,28 +2224,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "lowBalance": 1000,
+                     *       "planLowBalance": 1000,
+                     *       "quotaWarningPercent": 80,
+                     *       "active": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["AlertsView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -1877,7 +2275,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1885,10 +2283,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -1951,8 +2349,8 @@ export interface operations {
     GET_v1_accounts_accountId_events: {
         parameters: {
             query?: {
-                after?: string;
-                limit?: string;
+                after?: number;
+                limit?: number;
                 type?: string;
                 from?: string;
                 to?: string;
@@ -1971,10 +2369,75 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "sequence": 10,
+                     *           "version": 10,
+                     *           "type": "usage_recorded",
+                     *           "at": "2026-12-02T21:12:32.1364259+00:00",
+                     *           "timestamp": "2026-12-02T21:12:32.136425+00:00",
+                     *           "data": {
+                     *             "draws": [
+                     *               {
+                     *                 "amount": 25,
+                     *                 "grantId": "promo-welcome"
+                     *               }
+                     *             ],
+                     *             "amount": 25,
+                     *             "feature": "sync",
+                     *             "usageId": "sync-2026-12-02",
+                     *             "metadata": {
+                     *               "job": "nightly"
+                     *             },
+                     *             "accountId": "acme",
+                     *             "recordedAt": "2026-12-02T21:12:32.1364259+00:00"
+                     *           },
+                     *           "metadata": {
+                     *             "actor": "key_bootstrap_f4237688f8a9bbe2",
+                     *             "correlationId": "b129d14c2e6d03955d3de5b9799f79f9",
+                     *             "causationId": null,
+                     *             "idempotencyKey": null
+                     *           }
+                     *         },
+                     *         {
+                     *           "sequence": 11,
+                     *           "version": 11,
+                     *           "type": "credits_refunded",
+                     *           "at": "2026-12-02T21:12:34.1364259+00:00",
+                     *           "timestamp": "2026-12-02T21:12:34.136425+00:00",
+                     *           "data": {
+                     *             "draws": [
+                     *               {
+                     *                 "amount": 50,
+                     *                 "grantId": "promo-welcome"
+                     *               }
+                     *             ],
+                     *             "amount": 50,
+                     *             "reason": "The generation failed its quality check",
+                     *             "refundId": "rf-1",
+                     *             "sourceId": "gen-1",
+                     *             "accountId": "acme",
+                     *             "consumedAt": "2026-12-02T21:12:28.1364259+00:00",
+                     *             "refundedAt": "2026-12-02T21:12:34.1364259+00:00",
+                     *             "sourceKind": "reservation"
+                     *           },
+                     *           "metadata": {
+                     *             "actor": "key_bootstrap_f4237688f8a9bbe2",
+                     *             "correlationId": "9c371fceb525f911bd6174281a1a1d4b",
+                     *             "causationId": null,
+                     *             "idempotencyKey": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccountEventPage"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1982,13 +2445,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
                      *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
+                     *       "detail": "One or more fields are invalid.",
                      *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
                      *         ]
                      *       }
                      *     }
@@ -2026,7 +2489,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2034,10 +2497,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -2078,6 +2541,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "key_bootstrap_f4237688f8a9bbe2",
+                     *           "name": "bootstrap admin",
+                     *           "prefix": "lk_live_test",
+                     *           "scopes": [
+                     *             "admin"
+                     *           ],
+                     *           "accountId": null,
+                     *           "createdAt": "2026-12-02T21:12:18.1364259+00:00",
+                     *           "lastUsedAt": "2026-12-02T21:12:19.1364259+00:00",
+                     *           "revokedAt": null
+                     *         },
+                     *         {
+                     *           "id": "key_01a23899f4ff799ca2f455d6ad5adcdb",
+                     *           "name": "acme backend",
+                     *           "prefix": "lk_live_iGz-",
+                     *           "scopes": [
+                     *             "ledger:write",
+                     *             "ledger:read"
+                     *           ],
+                     *           "accountId": "acme",
+                     *           "createdAt": "2026-12-02T21:12:49.1364259+00:00",
+                     *           "lastUsedAt": null,
+                     *           "revokedAt": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiKeyList"];
                 };
             };
@@ -2090,33 +2584,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -2129,47 +2604,49 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "acme backend",
+                 *       "scopes": [
+                 *         "ledger:write",
+                 *         "ledger:read"
+                 *       ],
+                 *       "accountId": "acme"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateApiKeyRequest"];
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IResult"];
-                };
-            };
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01a23899f4ff799ca2f455d6ad5adcdb",
+                     *       "name": "acme backend",
+                     *       "prefix": "lk_live_iGz-",
+                     *       "scopes": [
+                     *         "ledger:write",
+                     *         "ledger:read"
+                     *       ],
+                     *       "accountId": "acme",
+                     *       "createdAt": "2026-12-02T21:12:49.1364259+00:00",
+                     *       "secret": "lk_live_iGz-8c2LlUwyTyH82hprHEWWrrrvf_ls1oRsg0n6B5U"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedApiKey"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2182,33 +2659,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress) */
             409: {
@@ -2263,6 +2721,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01a23899f4ff799ca2f455d6ad5adcdb",
+                     *       "name": "acme backend",
+                     *       "prefix": "lk_live_iGz-",
+                     *       "scopes": [
+                     *         "ledger:write",
+                     *         "ledger:read"
+                     *       ],
+                     *       "accountId": "acme",
+                     *       "createdAt": "2026-12-02T21:12:49.1364259+00:00",
+                     *       "lastUsedAt": null,
+                     *       "revokedAt": "2026-12-02T21:12:51.1364259+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiKeyView"];
                 };
             };
@@ -2297,28 +2770,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description API key not found (/problems/api-key-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2326,10 +2787,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/api-key-not-found",
+                     *       "title": "API key not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "API key 'key_0190' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -2375,7 +2836,7 @@ export interface operations {
         parameters: {
             query?: {
                 asOf?: string;
-                version?: string;
+                version?: number;
             };
             header?: never;
             path: {
@@ -2391,28 +2852,72 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "asOf": "2026-12-02T21:12:36.1364259+00:00",
+                     *       "version": 11,
+                     *       "granted": 10500,
+                     *       "consumed": 375,
+                     *       "expired": 0,
+                     *       "voided": 0,
+                     *       "refunded": 50,
+                     *       "reserved": 0,
+                     *       "available": 10175,
+                     *       "overage": 0,
+                     *       "upcoming": 0,
+                     *       "frozen": 0,
+                     *       "blocks": [
+                     *         {
+                     *           "grantId": "promo-welcome",
+                     *           "source": "promo",
+                     *           "priority": 10,
+                     *           "amount": 500,
+                     *           "remaining": 175,
+                     *           "held": 0,
+                     *           "consumed": 375,
+                     *           "refunded": 50,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *           "effectiveAt": null,
+                     *           "expiresAt": null,
+                     *           "status": "active",
+                     *           "costBasis": null,
+                     *           "reference": "campaign-2026-12",
+                     *           "reason": "Welcome bonus"
+                     *         },
+                     *         {
+                     *           "grantId": "plan:20261202T211220",
+                     *           "source": "plan",
+                     *           "priority": 20,
+                     *           "amount": 10000,
+                     *           "remaining": 10000,
+                     *           "held": 0,
+                     *           "consumed": 0,
+                     *           "refunded": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *           "effectiveAt": null,
+                     *           "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *           "status": "active",
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": "starter allowance"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["BalanceView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation); The account has no such version yet (/problems/version-beyond-stream); The account did not exist at that instant (/problems/before-account-opened) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2446,7 +2951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2454,10 +2959,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -2483,12 +2988,15 @@ export interface operations {
             };
         };
     };
-    GET_v1_accounts_accountId_entitlements: {
+    GET_v1_accounts_accountId_disputes_reference: {
         parameters: {
-            query?: never;
+            query?: {
+                format?: "json" | "csv";
+            };
             header?: never;
             path: {
                 accountId: string;
+                reference: string;
             };
             cookie?: never;
         };
@@ -2500,7 +3008,162 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EntitlementsView"];
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "reference": "promo-welcome",
+                     *       "paymentKey": null,
+                     *       "grant": {
+                     *         "grantId": "promo-welcome",
+                     *         "version": 4,
+                     *         "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *         "amount": 500,
+                     *         "source": "promo",
+                     *         "costBasis": null,
+                     *         "reference": "campaign-2026-12",
+                     *         "reason": "Welcome bonus"
+                     *       },
+                     *       "entries": [
+                     *         {
+                     *           "version": 4,
+                     *           "at": "2026-12-02T21:12:23.1364259+00:00",
+                     *           "type": "credits_granted",
+                     *           "kind": "grant",
+                     *           "credits": 500,
+                     *           "totalAmount": null,
+                     *           "reservationId": null,
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": null,
+                     *           "receiptId": null,
+                     *           "metadata": null,
+                     *           "reason": "Welcome bonus",
+                     *           "refundedMinor": null,
+                     *           "chargedMinor": null,
+                     *           "actor": "key_bootstrap_f4237688f8a9bbe2",
+                     *           "correlationId": "bba281e29e4becd727a922370cfc3ce8",
+                     *           "causationId": null,
+                     *           "idempotencyKey": null,
+                     *           "hash": "eb1e76b85080c44575b75c08c5a78b1fa6775afc10a23e780ae5f58e3fdbafaa"
+                     *         },
+                     *         {
+                     *           "version": 7,
+                     *           "at": "2026-12-02T21:12:28.1364259+00:00",
+                     *           "type": "reservation_committed",
+                     *           "kind": "consumption",
+                     *           "credits": 350,
+                     *           "totalAmount": 350,
+                     *           "reservationId": "gen-1",
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": "ai",
+                     *           "receiptId": "rcpt_77",
+                     *           "metadata": {
+                     *             "model": "large",
+                     *             "requestId": "req_8842",
+                     *             "tokens": "35012"
+                     *           },
+                     *           "reason": null,
+                     *           "refundedMinor": null,
+                     *           "chargedMinor": null,
+                     *           "actor": "key_bootstrap_f4237688f8a9bbe2",
+                     *           "correlationId": "22953381496f932dddc545498c8a5bb7",
+                     *           "causationId": null,
+                     *           "idempotencyKey": null,
+                     *           "hash": "3c486422d234b7396062fe30e04a22884ecbcbb694d3fcfd7e3b9b88e3b0a207"
+                     *         },
+                     *         {
+                     *           "version": 10,
+                     *           "at": "2026-12-02T21:12:32.1364259+00:00",
+                     *           "type": "usage_recorded",
+                     *           "kind": "consumption",
+                     *           "credits": 25,
+                     *           "totalAmount": 25,
+                     *           "reservationId": null,
+                     *           "usageId": "sync-2026-12-02",
+                     *           "refundId": null,
+                     *           "feature": "sync",
+                     *           "receiptId": null,
+                     *           "metadata": {
+                     *             "job": "nightly"
+                     *           },
+                     *           "reason": null,
+                     *           "refundedMinor": null,
+                     *           "chargedMinor": null,
+                     *           "actor": "key_bootstrap_f4237688f8a9bbe2",
+                     *           "correlationId": "b129d14c2e6d03955d3de5b9799f79f9",
+                     *           "causationId": null,
+                     *           "idempotencyKey": null,
+                     *           "hash": "7edec9fe582ad4e5bbc60f1d195ee3da79df63c0f02cff5a9c5e3d529b6e2841"
+                     *         },
+                     *         {
+                     *           "version": 11,
+                     *           "at": "2026-12-02T21:12:34.1364259+00:00",
+                     *           "type": "credits_refunded",
+                     *           "kind": "usage-refund",
+                     *           "credits": 50,
+                     *           "totalAmount": 50,
+                     *           "reservationId": "gen-1",
+                     *           "usageId": null,
+                     *           "refundId": "rf-1",
+                     *           "feature": null,
+                     *           "receiptId": null,
+                     *           "metadata": null,
+                     *           "reason": "The generation failed its quality check",
+                     *           "refundedMinor": null,
+                     *           "chargedMinor": null,
+                     *           "actor": "key_bootstrap_f4237688f8a9bbe2",
+                     *           "correlationId": "9c371fceb525f911bd6174281a1a1d4b",
+                     *           "causationId": null,
+                     *           "idempotencyKey": null,
+                     *           "hash": "cc37581cce825b0a207648accc9b11e1b116b2541addecfc18f95aae4a180faa"
+                     *         },
+                     *         {
+                     *           "version": 13,
+                     *           "at": "2026-12-02T21:12:43.1364259+00:00",
+                     *           "type": "grant_voided",
+                     *           "kind": "void",
+                     *           "credits": 175,
+                     *           "totalAmount": null,
+                     *           "reservationId": null,
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": null,
+                     *           "receiptId": null,
+                     *           "metadata": null,
+                     *           "reason": "The campaign was withdrawn",
+                     *           "refundedMinor": null,
+                     *           "chargedMinor": null,
+                     *           "actor": "key_bootstrap_f4237688f8a9bbe2",
+                     *           "correlationId": "0eb87b399137bbc6b52f1e43e7fac72f",
+                     *           "causationId": null,
+                     *           "idempotencyKey": null,
+                     *           "hash": "d1c8f2c63e534bd10df0fab55db110224085d03b3f0059c709193743579f7967"
+                     *         }
+                     *       ],
+                     *       "totals": {
+                     *         "granted": 500,
+                     *         "consumed": 325,
+                     *         "returnedByRefunds": 50,
+                     *         "voided": 175,
+                     *         "expired": 0,
+                     *         "remaining": 0,
+                     *         "frozen": false
+                     *       },
+                     *       "stripeEvents": [],
+                     *       "chain": {
+                     *         "accountId": "acme",
+                     *         "status": "intact",
+                     *         "events": 19,
+                     *         "version": 19,
+                     *         "head": "fc179806a31d91d351212426de60a0dbaf30b4aca3467f13c7799f32a7ed3eac",
+                     *         "recordedHead": "fc179806a31d91d351212426de60a0dbaf30b4aca3467f13c7799f32a7ed3eac",
+                     *         "firstBreak": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DisputePackView"];
+                    "text/csv": string;
                 };
             };
             /** @description The request is invalid (/problems/validation) */
@@ -2555,7 +3218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2563,10 +3226,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -2592,20 +3255,19 @@ export interface operations {
             };
         };
     };
-    POST_v1_accounts_accountId_grace: {
+    GET_v1_accounts_accountId_entitlements: {
         parameters: {
-            query?: never;
+            query?: {
+                asOf?: string;
+                version?: number;
+            };
             header?: never;
             path: {
                 accountId: string;
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["StatusChangeRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
@@ -2613,6 +3275,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "starter",
+                     *       "status": "active",
+                     *       "features": {
+                     *         "ai": true,
+                     *         "audit-export": false,
+                     *         "priority-support": false,
+                     *         "reports": true,
+                     *         "sso": false,
+                     *         "sync": true,
+                     *         "webhooks": false
+                     *       },
+                     *       "graceEndsAt": null,
+                     *       "frozen": false,
+                     *       "anomalyFlaggedAt": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EntitlementsView"];
                 };
             };
@@ -2685,20 +3366,136 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
-            409: {
+            /** @description Too many requests (/problems/rate-limited) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
+                     *       "retryAfterSeconds": 17
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    POST_v1_accounts_accountId_grace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "invoice.payment_failed for in_1QbXyZ"
+                 *     }
+                 */
+                "application/json": components["schemas"]["StatusChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "pro",
+                     *       "status": "grace",
+                     *       "features": {
+                     *         "ai": false,
+                     *         "audit-export": false,
+                     *         "priority-support": false,
+                     *         "reports": true,
+                     *         "sso": false,
+                     *         "sync": true,
+                     *         "webhooks": true
+                     *       },
+                     *       "graceEndsAt": "2026-12-16T21:12:45.1364259+00:00",
+                     *       "frozen": false,
+                     *       "anomalyFlaggedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EntitlementsView"];
+                };
+            };
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "The API key lacks the required scope",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
+                     *       "requiredScope": "ledger:write",
+                     *       "keyScopes": [
+                     *         "ledger:read"
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Account not found (/problems/account-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
+                     *       "status": 404,
+                     *       "detail": "Account 'acme' does not exist."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The account is not in a state that allows this (/problems/account-state-conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2750,6 +3547,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "invoice.paid for in_1QbXyZ"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusChangeRequest"];
             };
         };
@@ -2760,28 +3562,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "pro",
+                     *       "status": "active",
+                     *       "features": {
+                     *         "ai": true,
+                     *         "audit-export": false,
+                     *         "priority-support": false,
+                     *         "reports": true,
+                     *         "sso": false,
+                     *         "sync": true,
+                     *         "webhooks": true
+                     *       },
+                     *       "graceEndsAt": null,
+                     *       "frozen": false,
+                     *       "anomalyFlaggedAt": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EntitlementsView"];
                 };
             };
-            /** @description The request is invalid (/problems/validation) */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "The request is invalid",
-                     *       "status": 400,
-                     *       "detail": "One or more fields are invalid.",
-                     *       "errors": {
-                     *         "amount": [
-                     *           "Must be between 1 and 1000000000000000."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2832,20 +3640,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The account is not in a state that allows this (/problems/account-state-conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2897,6 +3697,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Chargeback under review"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusChangeRequest"];
             };
         };
@@ -2907,28 +3712,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "pro",
+                     *       "status": "suspended",
+                     *       "features": {
+                     *         "ai": false,
+                     *         "audit-export": false,
+                     *         "priority-support": false,
+                     *         "reports": true,
+                     *         "sso": false,
+                     *         "sync": false,
+                     *         "webhooks": false
+                     *       },
+                     *       "graceEndsAt": null,
+                     *       "frozen": false,
+                     *       "anomalyFlaggedAt": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EntitlementsView"];
                 };
             };
-            /** @description The request is invalid (/problems/validation) */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "The request is invalid",
-                     *       "status": 400,
-                     *       "detail": "One or more fields are invalid.",
-                     *       "errors": {
-                     *         "amount": [
-                     *           "Must be between 1 and 1000000000000000."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2979,20 +3790,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The account is not in a state that allows this (/problems/account-state-conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3044,6 +3847,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Chargeback won"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusChangeRequest"];
             };
         };
@@ -3054,28 +3862,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "pro",
+                     *       "status": "active",
+                     *       "features": {
+                     *         "ai": true,
+                     *         "audit-export": false,
+                     *         "priority-support": false,
+                     *         "reports": true,
+                     *         "sso": false,
+                     *         "sync": true,
+                     *         "webhooks": true
+                     *       },
+                     *       "graceEndsAt": null,
+                     *       "frozen": false,
+                     *       "anomalyFlaggedAt": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EntitlementsView"];
                 };
             };
-            /** @description The request is invalid (/problems/validation) */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "The request is invalid",
-                     *       "status": 400,
-                     *       "detail": "One or more fields are invalid.",
-                     *       "errors": {
-                     *         "amount": [
-                     *           "Must be between 1 and 1000000000000000."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3126,20 +3940,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The account is not in a state that allows this (/problems/account-state-conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3191,6 +3997,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Reviewed: a legitimate batch import"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusChangeRequest"];
             };
         };
@@ -3201,7 +4012,196 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "pro",
+                     *       "status": "active",
+                     *       "features": {
+                     *         "ai": true,
+                     *         "audit-export": false,
+                     *         "priority-support": false,
+                     *         "reports": true,
+                     *         "sso": false,
+                     *         "sync": true,
+                     *         "webhooks": true
+                     *       },
+                     *       "graceEndsAt": null,
+                     *       "frozen": false,
+                     *       "anomalyFlaggedAt": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EntitlementsView"];
+                };
+            };
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "The API key lacks the required scope",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
+                     *       "requiredScope": "ledger:write",
+                     *       "keyScopes": [
+                     *         "ledger:read"
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Account not found (/problems/account-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
+                     *       "status": 404,
+                     *       "detail": "Account 'acme' does not exist."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The account is not in a state that allows this (/problems/account-state-conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-key-reused",
+                     *       "title": "Idempotency-Key reused with a different request",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
+                     *       "retryAfterSeconds": 17
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GET_v1_accounts_accountId_grants: {
+        parameters: {
+            query?: {
+                limit?: number;
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "grantId": "promo-welcome",
+                     *           "source": "promo",
+                     *           "priority": 10,
+                     *           "amount": 500,
+                     *           "remaining": 500,
+                     *           "held": 0,
+                     *           "consumed": 0,
+                     *           "refunded": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *           "effectiveAt": null,
+                     *           "expiresAt": null,
+                     *           "status": "active",
+                     *           "costBasis": null,
+                     *           "reference": "campaign-2026-12",
+                     *           "reason": "Welcome bonus"
+                     *         },
+                     *         {
+                     *           "grantId": "plan:20261202T211220",
+                     *           "source": "plan",
+                     *           "priority": 20,
+                     *           "amount": 10000,
+                     *           "remaining": 10000,
+                     *           "held": 0,
+                     *           "consumed": 0,
+                     *           "refunded": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *           "effectiveAt": null,
+                     *           "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *           "status": "active",
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": "starter allowance"
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ListPageOfBlockView"];
                 };
             };
             /** @description The request is invalid (/problems/validation) */
@@ -3273,152 +4273,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-key-reused",
-                     *       "title": "Idempotency-Key reused with a different request",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests (/problems/rate-limited) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/rate-limited",
-                     *       "title": "Too many requests",
-                     *       "status": 429,
-                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
-                     *       "retryAfterSeconds": 17
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    GET_v1_accounts_accountId_grants: {
-        parameters: {
-            query?: {
-                limit?: string;
-                starting_after?: string;
-            };
-            header?: never;
-            path: {
-                accountId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ListPageOfBlockView"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
             /** @description Too many requests (/problems/rate-limited) */
             429: {
                 headers: {
@@ -3450,11 +4304,20 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "grantId": "promo-welcome",
+                 *       "amount": 500,
+                 *       "source": "promo",
+                 *       "reason": "Welcome bonus",
+                 *       "reference": "campaign-2026-12"
+                 *     }
+                 */
                 "application/json": components["schemas"]["GrantRequest"];
             };
         };
         responses: {
-            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3469,28 +4332,93 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "grant": {
+                     *         "grantId": "promo-welcome",
+                     *         "source": "promo",
+                     *         "priority": 10,
+                     *         "amount": 500,
+                     *         "remaining": 500,
+                     *         "held": 0,
+                     *         "consumed": 0,
+                     *         "refunded": 0,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *         "effectiveAt": null,
+                     *         "expiresAt": null,
+                     *         "status": "active",
+                     *         "costBasis": null,
+                     *         "reference": "campaign-2026-12",
+                     *         "reason": "Welcome bonus"
+                     *       },
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:23.1364259+00:00",
+                     *         "version": 4,
+                     *         "granted": 10500,
+                     *         "consumed": 0,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 0,
+                     *         "available": 10500,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 500,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["GrantResponse"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3524,7 +4452,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3532,46 +4460,30 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The id is already used by a different request (/problems/id-conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused); Balance limit exceeded (/problems/balance-limit-exceeded) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-key-reused",
-                     *       "title": "Idempotency-Key reused with a different request",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3607,6 +4519,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "The campaign was withdrawn"
+                 *     }
+                 */
                 "application/json": components["schemas"]["VoidGrantRequest"];
             };
         };
@@ -3617,7 +4534,212 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "grantId": "promo-welcome",
+                     *       "voided": 175,
+                     *       "grant": {
+                     *         "grantId": "promo-welcome",
+                     *         "source": "promo",
+                     *         "priority": 10,
+                     *         "amount": 500,
+                     *         "remaining": 0,
+                     *         "held": 0,
+                     *         "consumed": 375,
+                     *         "refunded": 50,
+                     *         "expired": 0,
+                     *         "voided": 175,
+                     *         "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *         "effectiveAt": null,
+                     *         "expiresAt": null,
+                     *         "status": "voided",
+                     *         "costBasis": null,
+                     *         "reference": "campaign-2026-12",
+                     *         "reason": "Welcome bonus"
+                     *       },
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:43.1364259+00:00",
+                     *         "version": 13,
+                     *         "granted": 10500,
+                     *         "consumed": 375,
+                     *         "expired": 0,
+                     *         "voided": 175,
+                     *         "refunded": 50,
+                     *         "reserved": 0,
+                     *         "available": 10000,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 0,
+                     *             "held": 0,
+                     *             "consumed": 375,
+                     *             "refunded": 50,
+                     *             "expired": 0,
+                     *             "voided": 175,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "voided",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["VoidGrantResponse"];
+                };
+            };
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "The API key lacks the required scope",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
+                     *       "requiredScope": "ledger:write",
+                     *       "keyScopes": [
+                     *         "ledger:read"
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Account not found (/problems/account-not-found); Grant not found (/problems/grant-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The grant is already void (/problems/grant-already-voided) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-key-reused",
+                     *       "title": "Idempotency-Key reused with a different request",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
+                     *       "retryAfterSeconds": 17
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GET_v1_accounts_accountId_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "status": "intact",
+                     *       "events": 19,
+                     *       "version": 19,
+                     *       "head": "fc179806a31d91d351212426de60a0dbaf30b4aca3467f13c7799f32a7ed3eac",
+                     *       "recordedHead": "fc179806a31d91d351212426de60a0dbaf30b4aca3467f13c7799f32a7ed3eac",
+                     *       "firstBreak": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChainVerdict"];
                 };
             };
             /** @description The request is invalid (/problems/validation) */
@@ -3672,7 +4794,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3680,44 +4802,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-key-reused",
-                     *       "title": "Idempotency-Key reused with a different request",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -3743,6 +4831,371 @@ export interface operations {
             };
         };
     };
+    GET_v1_admin_metrics: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-03",
+                     *       "to": "2026-12-02",
+                     *       "accounts": {
+                     *         "byPlan": {
+                     *           "pro": 1
+                     *         },
+                     *         "byStatus": {
+                     *           "active": 1
+                     *         },
+                     *         "total": 1
+                     *       },
+                     *       "days": [
+                     *         {
+                     *           "date": "2026-11-03",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-04",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-05",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-06",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-07",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-08",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-09",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-10",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-11",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-12",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-13",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-14",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-15",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-16",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-17",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-18",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-19",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-20",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-21",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-22",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-23",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-24",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-25",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-26",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-27",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-28",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-29",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-11-30",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-12-01",
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "accountsOpened": 0
+                     *         },
+                     *         {
+                     *           "date": "2026-12-02",
+                     *           "granted": 100499,
+                     *           "consumed": 375,
+                     *           "expired": 0,
+                     *           "voided": 175,
+                     *           "refunded": 50,
+                     *           "accountsOpened": 1
+                     *         }
+                     *       ],
+                     *       "revenue": [],
+                     *       "reservations": {
+                     *         "opened": 2,
+                     *         "committed": 1,
+                     *         "released": 1,
+                     *         "expired": 0
+                     *       },
+                     *       "estimateVsActual": {
+                     *         "estimated": 400,
+                     *         "actual": 350,
+                     *         "variance": -50
+                     *       },
+                     *       "asOfSequence": 19,
+                     *       "highWaterSequence": 19,
+                     *       "projectionLag": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminMetrics"];
+                };
+            };
+            /** @description The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "errors": {
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     POST_v1_accounts_accountId_plan: {
         parameters: {
             query?: never;
@@ -3754,6 +5207,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "plan": "pro",
+                 *       "reason": "Upgrade requested by the customer"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangePlanRequest"];
             };
         };
@@ -3764,28 +5223,102 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "pro",
+                     *       "status": "active",
+                     *       "stripeCustomerId": "cus_NffrFeUfNV2Hib",
+                     *       "metadata": {
+                     *         "crmId": "hub-4711"
+                     *       },
+                     *       "openedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *       "version": 15,
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:44.1364259+00:00",
+                     *         "version": 15,
+                     *         "granted": 100499,
+                     *         "consumed": 375,
+                     *         "expired": 0,
+                     *         "voided": 175,
+                     *         "refunded": 50,
+                     *         "reserved": 0,
+                     *         "available": 99999,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 0,
+                     *             "held": 0,
+                     *             "consumed": 375,
+                     *             "refunded": 50,
+                     *             "expired": 0,
+                     *             "voided": 175,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "voided",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           },
+                     *           {
+                     *             "grantId": "proration:pro:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 89999,
+                     *             "remaining": 89999,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:44.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "proration: starter to pro"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3819,7 +5352,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3827,10 +5360,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -3905,6 +5438,264 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "plans": [
+                     *         {
+                     *           "id": "free",
+                     *           "name": "Free",
+                     *           "allowance": 1000,
+                     *           "rollover": {
+                     *             "mode": "none",
+                     *             "min": null,
+                     *             "max": null
+                     *           },
+                     *           "requestsPerMinute": 10,
+                     *           "maxCreditsPerRequest": 1000,
+                     *           "overage": {
+                     *             "mode": "block",
+                     *             "unitAmountMinor": null,
+                     *             "perCredits": null,
+                     *             "currency": null
+                     *           },
+                     *           "features": [
+                     *             "reports"
+                     *           ],
+                     *           "softLimitThresholds": [
+                     *             80,
+                     *             100
+                     *           ],
+                     *           "historyRetentionDays": 90,
+                     *           "velocity": {
+                     *             "creditsPerHour": 1000,
+                     *             "freeze": true
+                     *           },
+                     *           "trialGrant": 0,
+                     *           "graceDays": 14,
+                     *           "alerts": {
+                     *             "lowBalance": 100,
+                     *             "quotaWarningPercent": 80
+                     *           },
+                     *           "allowsOverage": false
+                     *         },
+                     *         {
+                     *           "id": "starter",
+                     *           "name": "Starter",
+                     *           "allowance": 10000,
+                     *           "rollover": {
+                     *             "mode": "none",
+                     *             "min": null,
+                     *             "max": null
+                     *           },
+                     *           "requestsPerMinute": 100,
+                     *           "maxCreditsPerRequest": 10000,
+                     *           "overage": {
+                     *             "mode": "block",
+                     *             "unitAmountMinor": null,
+                     *             "perCredits": null,
+                     *             "currency": null
+                     *           },
+                     *           "features": [
+                     *             "ai",
+                     *             "sync",
+                     *             "reports"
+                     *           ],
+                     *           "softLimitThresholds": [
+                     *             80,
+                     *             100
+                     *           ],
+                     *           "historyRetentionDays": 365,
+                     *           "velocity": {
+                     *             "creditsPerHour": 10000,
+                     *             "freeze": false
+                     *           },
+                     *           "trialGrant": 0,
+                     *           "graceDays": 14,
+                     *           "alerts": {
+                     *             "lowBalance": 1000,
+                     *             "quotaWarningPercent": 80
+                     *           },
+                     *           "allowsOverage": false
+                     *         },
+                     *         {
+                     *           "id": "pro",
+                     *           "name": "Pro",
+                     *           "allowance": 100000,
+                     *           "rollover": {
+                     *             "mode": "carry",
+                     *             "min": null,
+                     *             "max": 50000
+                     *           },
+                     *           "requestsPerMinute": 1000,
+                     *           "maxCreditsPerRequest": 100000,
+                     *           "overage": {
+                     *             "mode": "invoice",
+                     *             "unitAmountMinor": 50,
+                     *             "perCredits": 1000,
+                     *             "currency": "usd"
+                     *           },
+                     *           "features": [
+                     *             "ai",
+                     *             "sync",
+                     *             "reports",
+                     *             "webhooks"
+                     *           ],
+                     *           "softLimitThresholds": [
+                     *             80,
+                     *             100
+                     *           ],
+                     *           "historyRetentionDays": 730,
+                     *           "velocity": {
+                     *             "creditsPerHour": 100000,
+                     *             "freeze": false
+                     *           },
+                     *           "trialGrant": 0,
+                     *           "graceDays": 14,
+                     *           "alerts": {
+                     *             "lowBalance": 10000,
+                     *             "quotaWarningPercent": 80
+                     *           },
+                     *           "allowsOverage": true
+                     *         },
+                     *         {
+                     *           "id": "enterprise",
+                     *           "name": "Enterprise",
+                     *           "allowance": 10000000,
+                     *           "rollover": {
+                     *             "mode": "carry",
+                     *             "min": null,
+                     *             "max": 5000000
+                     *           },
+                     *           "requestsPerMinute": 10000,
+                     *           "maxCreditsPerRequest": 10000000,
+                     *           "overage": {
+                     *             "mode": "invoice",
+                     *             "unitAmountMinor": 10,
+                     *             "perCredits": 1000,
+                     *             "currency": "usd"
+                     *           },
+                     *           "features": [
+                     *             "ai",
+                     *             "sync",
+                     *             "reports",
+                     *             "webhooks",
+                     *             "sso",
+                     *             "audit-export",
+                     *             "priority-support"
+                     *           ],
+                     *           "softLimitThresholds": [
+                     *             80,
+                     *             100
+                     *           ],
+                     *           "historyRetentionDays": 2555,
+                     *           "velocity": {
+                     *             "creditsPerHour": 10000000,
+                     *             "freeze": false
+                     *           },
+                     *           "trialGrant": 0,
+                     *           "graceDays": 14,
+                     *           "alerts": {
+                     *             "lowBalance": 1000000,
+                     *             "quotaWarningPercent": 80
+                     *           },
+                     *           "allowsOverage": true
+                     *         },
+                     *         {
+                     *           "id": "payg",
+                     *           "name": "Pay as you go",
+                     *           "allowance": 0,
+                     *           "rollover": {
+                     *             "mode": "none",
+                     *             "min": null,
+                     *             "max": null
+                     *           },
+                     *           "requestsPerMinute": 600,
+                     *           "maxCreditsPerRequest": 100000,
+                     *           "overage": {
+                     *             "mode": "invoice",
+                     *             "unitAmountMinor": 100,
+                     *             "perCredits": 1000,
+                     *             "currency": "usd"
+                     *           },
+                     *           "features": [
+                     *             "ai",
+                     *             "sync",
+                     *             "reports"
+                     *           ],
+                     *           "softLimitThresholds": [],
+                     *           "historyRetentionDays": 365,
+                     *           "velocity": {
+                     *             "creditsPerHour": 200000,
+                     *             "freeze": true
+                     *           },
+                     *           "trialGrant": 500,
+                     *           "graceDays": 14,
+                     *           "alerts": {
+                     *             "lowBalance": 100,
+                     *             "quotaWarningPercent": 80
+                     *           },
+                     *           "allowsOverage": true
+                     *         },
+                     *         {
+                     *           "id": "unlimited",
+                     *           "name": "Unlimited",
+                     *           "allowance": 5000000,
+                     *           "rollover": {
+                     *             "mode": "none",
+                     *             "min": null,
+                     *             "max": null
+                     *           },
+                     *           "requestsPerMinute": 5000,
+                     *           "maxCreditsPerRequest": 1000000,
+                     *           "overage": {
+                     *             "mode": "allow",
+                     *             "unitAmountMinor": null,
+                     *             "perCredits": null,
+                     *             "currency": null
+                     *           },
+                     *           "features": [
+                     *             "ai",
+                     *             "sync",
+                     *             "reports",
+                     *             "webhooks"
+                     *           ],
+                     *           "softLimitThresholds": [
+                     *             80,
+                     *             100,
+                     *             150
+                     *           ],
+                     *           "historyRetentionDays": 730,
+                     *           "velocity": {
+                     *             "creditsPerHour": 5000000,
+                     *             "freeze": false
+                     *           },
+                     *           "trialGrant": 0,
+                     *           "graceDays": 14,
+                     *           "alerts": {
+                     *             "lowBalance": 500000,
+                     *             "quotaWarningPercent": 80
+                     *           },
+                     *           "allowsOverage": true
+                     *         }
+                     *       ],
+                     *       "creditPacks": [
+                     *         {
+                     *           "id": "pack_500",
+                     *           "name": "500 credits",
+                     *           "credits": 500,
+                     *           "priceMinor": 2900,
+                     *           "currency": "usd"
+                     *         },
+                     *         {
+                     *           "id": "pack_2000",
+                     *           "name": "2,000 credits",
+                     *           "credits": 2000,
+                     *           "priceMinor": 7900,
+                     *           "currency": "usd"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlansFile"];
                 };
             };
@@ -3938,18 +5729,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
         };
     };
     GET_v1_accounts_accountId_quota: {
         parameters: {
-            query?: never;
+            query?: {
+                asOf?: string;
+                version?: number;
+            };
             header?: never;
             path: {
                 accountId: string;
@@ -3964,6 +5751,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "plan": "starter",
+                     *       "periodStart": "2026-12-02T21:12:20.1364259+00:00",
+                     *       "periodEnd": "2027-01-02T21:12:20.1364259+00:00",
+                     *       "allowance": 10000,
+                     *       "used": 325,
+                     *       "remaining": 9675,
+                     *       "resetAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *       "usedPercent": 3,
+                     *       "warnings": [
+                     *         {
+                     *           "threshold": 80,
+                     *           "reached": false,
+                     *           "blocking": false
+                     *         },
+                     *         {
+                     *           "threshold": 100,
+                     *           "reached": false,
+                     *           "blocking": true
+                     *         }
+                     *       ],
+                     *       "overage": {
+                     *         "credits": 0,
+                     *         "priceMinor": null,
+                     *         "currency": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["QuotaView"];
                 };
             };
@@ -4019,7 +5836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4027,10 +5844,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -4056,10 +5873,132 @@ export interface operations {
             };
         };
     };
+    POST_v1_admin_projections_rebuild: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "accountId": "acme",
+                 *       "dryRun": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["RebuildRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dryRun": true,
+                     *       "projections": [
+                     *         "accounts",
+                     *         "reservations",
+                     *         "usage",
+                     *         "refunds",
+                     *         "snapshots"
+                     *       ],
+                     *       "accountId": "acme",
+                     *       "streams": 1,
+                     *       "events": 19,
+                     *       "durationMs": 47,
+                     *       "eventsPerSecond": 404,
+                     *       "differencesFound": 0,
+                     *       "differences": [],
+                     *       "replaced": 0,
+                     *       "deleted": 0,
+                     *       "invariantViolations": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RebuildReport"];
+                };
+            };
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (/problems/not-found); No purchase of the account has this reference (/problems/dispute-reference-not-found); API key not found (/problems/api-key-not-found); Stripe event not found (/problems/stripe-event-not-found); Account not found (/problems/account-not-found); Grant not found (/problems/grant-not-found); Reservation not found (/problems/reservation-not-found); Usage not found (/problems/usage-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-in-progress",
+                     *       "title": "A request with this Idempotency-Key is still running",
+                     *       "status": 409,
+                     *       "detail": "A request with this Idempotency-Key is still being processed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-key-reused",
+                     *       "title": "Idempotency-Key reused with a different request",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     GET_v1_accounts_accountId_refunds: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 starting_after?: string;
             };
             header?: never;
@@ -4076,10 +6015,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "refundId": "rf-1",
+                     *           "accountId": "acme",
+                     *           "reservationId": "gen-1",
+                     *           "usageId": null,
+                     *           "amount": 50,
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 50
+                     *             }
+                     *           ],
+                     *           "reason": "The generation failed its quality check",
+                     *           "refundedAt": "2026-12-02T21:12:34.1364259+00:00"
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListPageOfRefundView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4087,13 +6048,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
                      *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
+                     *       "detail": "One or more fields are invalid.",
                      *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
                      *         ]
                      *       }
                      *     }
@@ -4131,7 +6092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4139,10 +6100,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -4179,11 +6140,19 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "refundId": "rf-1",
+                 *       "reservationId": "gen-1",
+                 *       "amount": 50,
+                 *       "reason": "The generation failed its quality check"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefundRequest"];
             };
         };
         responses: {
-            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4198,28 +6167,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "refund": {
+                     *         "refundId": "rf-1",
+                     *         "accountId": "acme",
+                     *         "reservationId": "gen-1",
+                     *         "usageId": null,
+                     *         "amount": 50,
+                     *         "draws": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "amount": 50
+                     *           }
+                     *         ],
+                     *         "reason": "The generation failed its quality check",
+                     *         "refundedAt": "2026-12-02T21:12:34.1364259+00:00"
+                     *       },
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:34.1364259+00:00",
+                     *         "version": 11,
+                     *         "granted": 10500,
+                     *         "consumed": 375,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 50,
+                     *         "reserved": 0,
+                     *         "available": 10175,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 175,
+                     *             "held": 0,
+                     *             "consumed": 375,
+                     *             "refunded": 50,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["RefundResponse"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4253,54 +6283,30 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found); Reservation not found (/problems/reservation-not-found); Usage not found (/problems/usage-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress) */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The id is already used by a different request (/problems/id-conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused); Refund exceeds what was consumed (/problems/refund-exceeds-consumed) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-key-reused",
-                     *       "title": "Idempotency-Key reused with a different request",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4342,6 +6348,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservationId": "gen-1",
+                     *       "accountId": "acme",
+                     *       "status": "pending",
+                     *       "amount": 400,
+                     *       "feature": "ai",
+                     *       "ttlSeconds": 600,
+                     *       "reservedAt": "2026-12-02T21:12:25.1364259+00:00",
+                     *       "expiresAt": "2026-12-02T21:22:25.1364259+00:00",
+                     *       "metadata": {
+                     *         "model": "large",
+                     *         "requestId": "req_8842"
+                     *       },
+                     *       "held": [
+                     *         {
+                     *           "grantId": "promo-welcome",
+                     *           "amount": 400
+                     *         }
+                     *       ],
+                     *       "committed": null,
+                     *       "consumed": null,
+                     *       "released": null,
+                     *       "variance": null,
+                     *       "receiptId": null,
+                     *       "commitMetadata": null,
+                     *       "releaseReason": null,
+                     *       "resolvedAt": null,
+                     *       "refunded": 0
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReservationView"];
                 };
             };
@@ -4397,20 +6434,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found); Reservation not found (/problems/reservation-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4438,7 +6467,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: string;
-                limit?: string;
+                limit?: number;
                 starting_after?: string;
             };
             header?: never;
@@ -4455,10 +6484,79 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "reservationId": "gen-2",
+                     *           "accountId": "acme",
+                     *           "status": "released",
+                     *           "amount": 100,
+                     *           "feature": "ai",
+                     *           "ttlSeconds": 300,
+                     *           "reservedAt": "2026-12-02T21:12:29.1364259+00:00",
+                     *           "expiresAt": "2026-12-02T21:17:29.1364259+00:00",
+                     *           "metadata": null,
+                     *           "held": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 100
+                     *             }
+                     *           ],
+                     *           "committed": null,
+                     *           "consumed": null,
+                     *           "released": 100,
+                     *           "variance": null,
+                     *           "receiptId": null,
+                     *           "commitMetadata": null,
+                     *           "releaseReason": "The user cancelled the generation",
+                     *           "resolvedAt": "2026-12-02T21:12:30.1364259+00:00",
+                     *           "refunded": 0
+                     *         },
+                     *         {
+                     *           "reservationId": "gen-1",
+                     *           "accountId": "acme",
+                     *           "status": "committed",
+                     *           "amount": 400,
+                     *           "feature": "ai",
+                     *           "ttlSeconds": 900,
+                     *           "reservedAt": "2026-12-02T21:12:25.1364259+00:00",
+                     *           "expiresAt": "2026-12-02T21:27:27.1364259+00:00",
+                     *           "metadata": {
+                     *             "model": "large",
+                     *             "requestId": "req_8842"
+                     *           },
+                     *           "held": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 400
+                     *             }
+                     *           ],
+                     *           "committed": 350,
+                     *           "consumed": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 350
+                     *             }
+                     *           ],
+                     *           "released": 50,
+                     *           "variance": -50,
+                     *           "receiptId": "rcpt_77",
+                     *           "commitMetadata": {
+                     *             "tokens": "35012"
+                     *           },
+                     *           "releaseReason": null,
+                     *           "resolvedAt": "2026-12-02T21:12:28.1364259+00:00",
+                     *           "refunded": 0
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListPageOfReservationView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4466,13 +6564,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
                      *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
+                     *       "detail": "One or more fields are invalid.",
                      *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
                      *         ]
                      *       }
                      *     }
@@ -4510,7 +6608,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4518,10 +6616,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -4558,11 +6656,23 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reservationId": "gen-1",
+                 *       "amount": 400,
+                 *       "ttlSeconds": 600,
+                 *       "feature": "ai",
+                 *       "metadata": {
+                 *         "model": "large",
+                 *         "requestId": "req_8842"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReserveRequest"];
             };
         };
         responses: {
-            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4577,28 +6687,103 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation": {
+                     *         "reservationId": "gen-1",
+                     *         "accountId": "acme",
+                     *         "status": "pending",
+                     *         "amount": 400,
+                     *         "feature": "ai",
+                     *         "ttlSeconds": 600,
+                     *         "reservedAt": "2026-12-02T21:12:25.1364259+00:00",
+                     *         "expiresAt": "2026-12-02T21:22:25.1364259+00:00",
+                     *         "metadata": {
+                     *           "model": "large",
+                     *           "requestId": "req_8842"
+                     *         },
+                     *         "held": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "amount": 400
+                     *           }
+                     *         ],
+                     *         "committed": null,
+                     *         "consumed": null,
+                     *         "released": null,
+                     *         "variance": null,
+                     *         "receiptId": null,
+                     *         "commitMetadata": null,
+                     *         "releaseReason": null,
+                     *         "resolvedAt": null,
+                     *         "refunded": 0
+                     *       },
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:25.1364259+00:00",
+                     *         "version": 5,
+                     *         "granted": 10500,
+                     *         "consumed": 0,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 400,
+                     *         "available": 10100,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 500,
+                     *             "held": 400,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReservationResponse"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4611,7 +6796,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Payment Required */
+            /** @description Insufficient credits (/problems/insufficient-credits) */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4630,28 +6815,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The feature is disabled for this account (/problems/feature-disabled); The account is suspended (/problems/account-suspended); Spending is frozen (/problems/account-frozen) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4659,46 +6832,30 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The id is already used by a different request (/problems/id-conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused); Amount over the plan's per-request limit (/problems/amount-over-limit) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-key-reused",
-                     *       "title": "Idempotency-Key reused with a different request",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4734,6 +6891,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "amount": 350,
+                 *       "receiptId": "rcpt_77",
+                 *       "metadata": {
+                 *         "tokens": "35012"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CommitRequest"];
             };
         };
@@ -4744,28 +6910,113 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation": {
+                     *         "reservationId": "gen-1",
+                     *         "accountId": "acme",
+                     *         "status": "committed",
+                     *         "amount": 400,
+                     *         "feature": "ai",
+                     *         "ttlSeconds": 900,
+                     *         "reservedAt": "2026-12-02T21:12:25.1364259+00:00",
+                     *         "expiresAt": "2026-12-02T21:27:27.1364259+00:00",
+                     *         "metadata": {
+                     *           "model": "large",
+                     *           "requestId": "req_8842"
+                     *         },
+                     *         "held": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "amount": 400
+                     *           }
+                     *         ],
+                     *         "committed": 350,
+                     *         "consumed": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "amount": 350
+                     *           }
+                     *         ],
+                     *         "released": 50,
+                     *         "variance": -50,
+                     *         "receiptId": "rcpt_77",
+                     *         "commitMetadata": {
+                     *           "tokens": "35012"
+                     *         },
+                     *         "releaseReason": null,
+                     *         "resolvedAt": "2026-12-02T21:12:28.1364259+00:00",
+                     *         "refunded": 0
+                     *       },
+                     *       "committed": 350,
+                     *       "released": 50,
+                     *       "variance": -50,
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:28.1364259+00:00",
+                     *         "version": 7,
+                     *         "granted": 10500,
+                     *         "consumed": 350,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 0,
+                     *         "available": 10150,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 150,
+                     *             "held": 0,
+                     *             "consumed": 350,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["CommitResponse"];
                 };
             };
-            /** @description The request is invalid (/problems/validation) */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "The request is invalid",
-                     *       "status": 400,
-                     *       "detail": "One or more fields are invalid.",
-                     *       "errors": {
-                     *         "amount": [
-                     *           "Must be between 1 and 1000000000000000."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4778,7 +7029,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Payment Required */
+            /** @description Insufficient credits (/problems/insufficient-credits) */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4818,54 +7069,30 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found); Reservation not found (/problems/reservation-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The reservation is already committed (/problems/reservation-committed); The reservation is already released (/problems/reservation-released); The reservation has expired (/problems/reservation-expired) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused); Amount over the plan's per-request limit (/problems/amount-over-limit) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-key-reused",
-                     *       "title": "Idempotency-Key reused with a different request",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4901,6 +7128,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "The user cancelled the generation"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReleaseRequest"];
             };
         };
@@ -4911,28 +7143,100 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation": {
+                     *         "reservationId": "gen-2",
+                     *         "accountId": "acme",
+                     *         "status": "released",
+                     *         "amount": 100,
+                     *         "feature": "ai",
+                     *         "ttlSeconds": 300,
+                     *         "reservedAt": "2026-12-02T21:12:29.1364259+00:00",
+                     *         "expiresAt": "2026-12-02T21:17:29.1364259+00:00",
+                     *         "metadata": null,
+                     *         "held": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "amount": 100
+                     *           }
+                     *         ],
+                     *         "committed": null,
+                     *         "consumed": null,
+                     *         "released": 100,
+                     *         "variance": null,
+                     *         "receiptId": null,
+                     *         "commitMetadata": null,
+                     *         "releaseReason": "The user cancelled the generation",
+                     *         "resolvedAt": "2026-12-02T21:12:30.1364259+00:00",
+                     *         "refunded": 0
+                     *       },
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:30.1364259+00:00",
+                     *         "version": 9,
+                     *         "granted": 10500,
+                     *         "consumed": 350,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 0,
+                     *         "available": 10150,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 150,
+                     *             "held": 0,
+                     *             "consumed": 350,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReservationResponse"];
                 };
             };
-            /** @description The request is invalid (/problems/validation) */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "The request is invalid",
-                     *       "status": 400,
-                     *       "detail": "One or more fields are invalid.",
-                     *       "errors": {
-                     *         "amount": [
-                     *           "Must be between 1 and 1000000000000000."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -4966,37 +7270,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found); Reservation not found (/problems/reservation-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The reservation is already committed (/problems/reservation-committed); The reservation has expired (/problems/reservation-expired) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5049,6 +7337,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "ttlSeconds": 900
+                 *     }
+                 */
                 "application/json": components["schemas"]["ExtendRequest"];
             };
         };
@@ -5059,28 +7352,103 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation": {
+                     *         "reservationId": "gen-1",
+                     *         "accountId": "acme",
+                     *         "status": "pending",
+                     *         "amount": 400,
+                     *         "feature": "ai",
+                     *         "ttlSeconds": 900,
+                     *         "reservedAt": "2026-12-02T21:12:25.1364259+00:00",
+                     *         "expiresAt": "2026-12-02T21:27:27.1364259+00:00",
+                     *         "metadata": {
+                     *           "model": "large",
+                     *           "requestId": "req_8842"
+                     *         },
+                     *         "held": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "amount": 400
+                     *           }
+                     *         ],
+                     *         "committed": null,
+                     *         "consumed": null,
+                     *         "released": null,
+                     *         "variance": null,
+                     *         "receiptId": null,
+                     *         "commitMetadata": null,
+                     *         "releaseReason": null,
+                     *         "resolvedAt": null,
+                     *         "refunded": 0
+                     *       },
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:27.1364259+00:00",
+                     *         "version": 6,
+                     *         "granted": 10500,
+                     *         "consumed": 0,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 400,
+                     *         "available": 10100,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 500,
+                     *             "held": 400,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReservationResponse"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5114,37 +7482,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found); Reservation not found (/problems/reservation-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The reservation is already committed (/problems/reservation-committed); The reservation is already released (/problems/reservation-released); The reservation has expired (/problems/reservation-expired) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5190,7 +7542,7 @@ export interface operations {
             query?: {
                 from?: string;
                 to?: string;
-                format?: string;
+                format?: "json" | "csv";
             };
             header?: never;
             path: {
@@ -5206,28 +7558,326 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "from": "2026-11-02T21:12:40.1364259+00:00",
+                     *       "to": "2026-12-02T21:12:40.1364259+00:00",
+                     *       "opening": {
+                     *         "at": "2026-11-02T21:12:40.1364259+00:00",
+                     *         "version": 0,
+                     *         "balance": {
+                     *           "available": 0,
+                     *           "reserved": 0,
+                     *           "frozen": 0,
+                     *           "overage": 0,
+                     *           "granted": 0,
+                     *           "consumed": 0,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 0,
+                     *           "upcoming": 0
+                     *         }
+                     *       },
+                     *       "movements": [
+                     *         {
+                     *           "type": "credits_granted",
+                     *           "version": 3,
+                     *           "at": "2026-12-02T21:12:20.1364259+00:00",
+                     *           "amount": 10000,
+                     *           "released": null,
+                     *           "grantId": "plan:20261202T211220",
+                     *           "source": "plan",
+                     *           "reservationId": null,
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": null,
+                     *           "draws": null,
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": "starter allowance",
+                     *           "balance": {
+                     *             "available": 10000,
+                     *             "reserved": 0,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10000,
+                     *             "consumed": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "upcoming": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "credits_granted",
+                     *           "version": 4,
+                     *           "at": "2026-12-02T21:12:23.1364259+00:00",
+                     *           "amount": 500,
+                     *           "released": null,
+                     *           "grantId": "promo-welcome",
+                     *           "source": "promo",
+                     *           "reservationId": null,
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": null,
+                     *           "draws": null,
+                     *           "costBasis": null,
+                     *           "reference": "campaign-2026-12",
+                     *           "reason": "Welcome bonus",
+                     *           "balance": {
+                     *             "available": 10500,
+                     *             "reserved": 0,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10500,
+                     *             "consumed": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "upcoming": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "credits_reserved",
+                     *           "version": 5,
+                     *           "at": "2026-12-02T21:12:25.1364259+00:00",
+                     *           "amount": 400,
+                     *           "released": null,
+                     *           "grantId": null,
+                     *           "source": null,
+                     *           "reservationId": "gen-1",
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": "ai",
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 400
+                     *             }
+                     *           ],
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": null,
+                     *           "balance": {
+                     *             "available": 10100,
+                     *             "reserved": 400,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10500,
+                     *             "consumed": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "upcoming": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "reservation_committed",
+                     *           "version": 7,
+                     *           "at": "2026-12-02T21:12:28.1364259+00:00",
+                     *           "amount": 350,
+                     *           "released": 50,
+                     *           "grantId": null,
+                     *           "source": null,
+                     *           "reservationId": "gen-1",
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": "ai",
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 350
+                     *             }
+                     *           ],
+                     *           "costBasis": null,
+                     *           "reference": "rcpt_77",
+                     *           "reason": null,
+                     *           "balance": {
+                     *             "available": 10150,
+                     *             "reserved": 0,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10500,
+                     *             "consumed": 350,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "upcoming": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "credits_reserved",
+                     *           "version": 8,
+                     *           "at": "2026-12-02T21:12:29.1364259+00:00",
+                     *           "amount": 100,
+                     *           "released": null,
+                     *           "grantId": null,
+                     *           "source": null,
+                     *           "reservationId": "gen-2",
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": "ai",
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 100
+                     *             }
+                     *           ],
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": null,
+                     *           "balance": {
+                     *             "available": 10050,
+                     *             "reserved": 100,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10500,
+                     *             "consumed": 350,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "upcoming": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "reservation_released",
+                     *           "version": 9,
+                     *           "at": "2026-12-02T21:12:30.1364259+00:00",
+                     *           "amount": 100,
+                     *           "released": null,
+                     *           "grantId": null,
+                     *           "source": null,
+                     *           "reservationId": "gen-2",
+                     *           "usageId": null,
+                     *           "refundId": null,
+                     *           "feature": "ai",
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 100
+                     *             }
+                     *           ],
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": "The user cancelled the generation",
+                     *           "balance": {
+                     *             "available": 10150,
+                     *             "reserved": 0,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10500,
+                     *             "consumed": 350,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "upcoming": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "usage_recorded",
+                     *           "version": 10,
+                     *           "at": "2026-12-02T21:12:32.1364259+00:00",
+                     *           "amount": 25,
+                     *           "released": null,
+                     *           "grantId": null,
+                     *           "source": null,
+                     *           "reservationId": null,
+                     *           "usageId": "sync-2026-12-02",
+                     *           "refundId": null,
+                     *           "feature": "sync",
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 25
+                     *             }
+                     *           ],
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": null,
+                     *           "balance": {
+                     *             "available": 10125,
+                     *             "reserved": 0,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10500,
+                     *             "consumed": 375,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 0,
+                     *             "upcoming": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "credits_refunded",
+                     *           "version": 11,
+                     *           "at": "2026-12-02T21:12:34.1364259+00:00",
+                     *           "amount": 50,
+                     *           "released": null,
+                     *           "grantId": null,
+                     *           "source": null,
+                     *           "reservationId": "gen-1",
+                     *           "usageId": null,
+                     *           "refundId": "rf-1",
+                     *           "feature": "ai",
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 50
+                     *             }
+                     *           ],
+                     *           "costBasis": null,
+                     *           "reference": null,
+                     *           "reason": "The generation failed its quality check",
+                     *           "balance": {
+                     *             "available": 10175,
+                     *             "reserved": 0,
+                     *             "frozen": 0,
+                     *             "overage": 0,
+                     *             "granted": 10500,
+                     *             "consumed": 375,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "refunded": 50,
+                     *             "upcoming": 0
+                     *           }
+                     *         }
+                     *       ],
+                     *       "closing": {
+                     *         "at": "2026-12-02T21:12:40.1364259+00:00",
+                     *         "version": 11,
+                     *         "balance": {
+                     *           "available": 10175,
+                     *           "reserved": 0,
+                     *           "frozen": 0,
+                     *           "overage": 0,
+                     *           "granted": 10500,
+                     *           "consumed": 375,
+                     *           "expired": 0,
+                     *           "voided": 0,
+                     *           "refunded": 50,
+                     *           "upcoming": 0
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["StatementView"];
+                    /**
+                     * @example type,version,at,amount,released,grantId,source,reservationId,usageId,refundId,feature,draws,costBasisMinor,costBasisCurrency,reference,reason,available,reserved,frozen,overage,granted,consumed,expired,voided,refunded,upcoming
+                     *     opening,0,2026-11-02T19:46:50.7928432Z,,,,,,,,,,,,,,0,0,0,0,0,0,0,0,0,0
+                     *     credits_granted,3,2026-12-02T19:45:47.9145043Z,10000,,plan:20261202T194547,plan,,,,,,,,,starter allowance,10000,0,0,0,10000,0,0,0,0,0
+                     *     credits_reserved,4,2026-12-02T19:45:48.8314252Z,10,,,,r1,,,,plan:20261202T194547=10,,,,,9990,10,0,0,10000,0,0,0,0,0
+                     *     closing,4,2026-12-02T19:46:50.7928432Z,,,,,,,,,,,,,,9990,10,0,0,10000,0,0,0,0,0
+                     */
+                    "text/csv": string;
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation); The account did not exist at that instant (/problems/before-account-opened) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5261,7 +7911,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5269,10 +7919,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -5319,10 +7969,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accountId": "acme",
+                     *       "from": "2026-11-02T21:12:41.1364259+00:00",
+                     *       "to": "2026-12-02T21:12:41.1364259+00:00",
+                     *       "groupBy": [
+                     *         "feature"
+                     *       ],
+                     *       "buckets": [
+                     *         {
+                     *           "day": null,
+                     *           "feature": "ai",
+                     *           "consumed": 350,
+                     *           "refunded": 50,
+                     *           "net": 300
+                     *         },
+                     *         {
+                     *           "day": null,
+                     *           "feature": "sync",
+                     *           "consumed": 25,
+                     *           "refunded": 0,
+                     *           "net": 25
+                     *         }
+                     *       ],
+                     *       "consumed": 375,
+                     *       "refunded": 50,
+                     *       "net": 325
+                     *     }
+                     */
                     "application/json": components["schemas"]["UsageSeriesView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5330,13 +8009,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
                      *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
+                     *       "detail": "One or more fields are invalid.",
                      *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
                      *         ]
                      *       }
                      *     }
@@ -5350,147 +8029,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests (/problems/rate-limited) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/rate-limited",
-                     *       "title": "Too many requests",
-                     *       "status": 429,
-                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
-                     *       "retryAfterSeconds": 17
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    POST_v1_accounts_accountId_usage: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                accountId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["UsageRequest"];
-            };
-        };
-        responses: {
-            /** @description A replay of an earlier identical request (same id and body): the first answer's body */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UsageResponse"];
-                };
-            };
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UsageResponse"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Payment Required */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/insufficient-credits",
-                     *       "title": "Insufficient credits",
-                     *       "status": 402,
-                     *       "detail": "500 credits requested, 120 available.",
-                     *       "available": 120,
-                     *       "requested": 500
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5532,37 +8070,223 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
-            409: {
+            /** @description Too many requests (/problems/rate-limited) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
+                     *       "retryAfterSeconds": 17
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused) */
-            422: {
+        };
+    };
+    POST_v1_accounts_accountId_usage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "usageId": "sync-2026-12-02",
+                 *       "amount": 25,
+                 *       "feature": "sync",
+                 *       "metadata": {
+                 *         "job": "nightly"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UsageRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageResponse"];
+                };
+            };
+            /** @description Created */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/idempotency-key-reused",
-                     *       "title": "Idempotency-Key reused with a different request",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was used with a different request (method, path or body)."
+                     *       "usage": {
+                     *         "usageId": "sync-2026-12-02",
+                     *         "accountId": "acme",
+                     *         "amount": 25,
+                     *         "feature": "sync",
+                     *         "metadata": {
+                     *           "job": "nightly"
+                     *         },
+                     *         "draws": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "amount": 25
+                     *           }
+                     *         ],
+                     *         "recordedAt": "2026-12-02T21:12:32.1364259+00:00",
+                     *         "refunded": 0
+                     *       },
+                     *       "balance": {
+                     *         "accountId": "acme",
+                     *         "asOf": "2026-12-02T21:12:32.1364259+00:00",
+                     *         "version": 10,
+                     *         "granted": 10500,
+                     *         "consumed": 375,
+                     *         "expired": 0,
+                     *         "voided": 0,
+                     *         "refunded": 0,
+                     *         "reserved": 0,
+                     *         "available": 10125,
+                     *         "overage": 0,
+                     *         "upcoming": 0,
+                     *         "frozen": 0,
+                     *         "blocks": [
+                     *           {
+                     *             "grantId": "promo-welcome",
+                     *             "source": "promo",
+                     *             "priority": 10,
+                     *             "amount": 500,
+                     *             "remaining": 125,
+                     *             "held": 0,
+                     *             "consumed": 375,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:23.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": null,
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": "campaign-2026-12",
+                     *             "reason": "Welcome bonus"
+                     *           },
+                     *           {
+                     *             "grantId": "plan:20261202T211220",
+                     *             "source": "plan",
+                     *             "priority": 20,
+                     *             "amount": 10000,
+                     *             "remaining": 10000,
+                     *             "held": 0,
+                     *             "consumed": 0,
+                     *             "refunded": 0,
+                     *             "expired": 0,
+                     *             "voided": 0,
+                     *             "grantedAt": "2026-12-02T21:12:20.1364259+00:00",
+                     *             "effectiveAt": null,
+                     *             "expiresAt": "2027-01-02T21:12:20.1364259+00:00",
+                     *             "status": "active",
+                     *             "costBasis": null,
+                     *             "reference": null,
+                     *             "reason": "starter allowance"
+                     *           }
+                     *         ]
+                     *       }
                      *     }
                      */
+                    "application/json": components["schemas"]["UsageResponse"];
+                };
+            };
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient credits (/problems/insufficient-credits) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/insufficient-credits",
+                     *       "title": "Insufficient credits",
+                     *       "status": 402,
+                     *       "detail": "500 credits requested, 120 available.",
+                     *       "available": 120,
+                     *       "requested": 500
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden); The feature is disabled for this account (/problems/feature-disabled); The account is suspended (/problems/account-suspended); Spending is frozen (/problems/account-frozen) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Account not found (/problems/account-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
+                     *       "status": 404,
+                     *       "detail": "Account 'acme' does not exist."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The id is already used by a different request (/problems/id-conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request (/problems/idempotency-key-reused); Amount over the plan's per-request limit (/problems/amount-over-limit) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5597,47 +8321,44 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "pack": "pack_500",
+                 *       "successUrl": "https://app.example.com/billing?paid=1",
+                 *       "cancelUrl": "https://app.example.com/billing"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateCheckoutSessionRequest"];
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IResult"];
-                };
-            };
             /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cs_test_a1b2c3d4e5",
+                     *       "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3d4e5",
+                     *       "accountId": "acme",
+                     *       "pack": "pack_500",
+                     *       "credits": 500,
+                     *       "amountMinor": 2900,
+                     *       "currency": "usd",
+                     *       "expiresAt": "2026-12-03T19:10:00+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CheckoutSessionView"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5671,7 +8392,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5679,10 +8400,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -5740,7 +8461,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Bad Gateway */
+            /** @description Stripe refused the request (/problems/stripe-error); Stripe could not be reached (/problems/stripe-unavailable) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -5749,12 +8470,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Stripe is not configured (/problems/stripe-not-configured) */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/stripe-not-configured",
+                     *       "title": "Stripe is not configured",
+                     *       "status": 503,
+                     *       "detail": "LEDGER_STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified."
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -5778,10 +8507,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-02T21:12:52.1374259+00:00",
+                     *       "to": "2026-12-02T21:12:52.1374259+00:00",
+                     *       "totals": [],
+                     *       "accounts": [],
+                     *       "mismatches": [],
+                     *       "unbilled": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReconciliationReport"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5789,13 +8528,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
                      *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
+                     *       "detail": "One or more fields are invalid.",
                      *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
                      *         ]
                      *       }
                      *     }
@@ -5812,33 +8551,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -5848,8 +8568,8 @@ export interface operations {
                 status?: string;
                 type?: string;
                 accountId?: string;
-                limit?: string;
-                offset?: string;
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -5863,10 +8583,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "summary": {
+                     *         "received": 3,
+                     *         "deliveries": 4,
+                     *         "duplicateDeliveries": 1,
+                     *         "byStatus": {
+                     *           "processed": 2,
+                     *           "parked": 1
+                     *         }
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "id": "evt_1QbZ0a2eZvKYlo2C",
+                     *           "type": "checkout.session.completed",
+                     *           "status": "parked",
+                     *           "detail": "Account 'globex' does not exist yet; the event is applied when it is opened or replayed.",
+                     *           "accountId": "globex",
+                     *           "waitingFor": "account globex",
+                     *           "objectId": "cs_test_f6g7h8",
+                     *           "paymentKey": "pi_3QbZ0a2eZvKYlo2C",
+                     *           "money": {
+                     *             "kind": "purchase",
+                     *             "paymentKey": "pi_3QbZ0a2eZvKYlo2C",
+                     *             "amountMinor": 7900,
+                     *             "currency": "usd",
+                     *             "credits": 2000,
+                     *             "pack": "pack_2000"
+                     *           },
+                     *           "stripeCreatedAt": "2026-12-02T18:55:00+00:00",
+                     *           "receivedAt": "2026-12-02T18:55:01.204+00:00",
+                     *           "appliedAt": null,
+                     *           "lastDeliveredAt": "2026-12-02T18:55:01.204+00:00",
+                     *           "deliveries": 1,
+                     *           "attempts": 1,
+                     *           "ledgerEvents": [],
+                     *           "history": [
+                     *             {
+                     *               "at": "2026-12-02T18:55:01.204+00:00",
+                     *               "status": "parked",
+                     *               "detail": "Account 'globex' does not exist yet.",
+                     *               "by": "webhook"
+                     *             }
+                     *           ],
+                     *           "payload": null
+                     *         }
+                     *       ],
+                     *       "nextOffset": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["StripeEventList"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request is invalid (/problems/validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5874,13 +8644,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
                      *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
+                     *       "detail": "One or more fields are invalid.",
                      *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
                      *         ]
                      *       }
                      *     }
@@ -5897,33 +8667,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -5944,6 +8695,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "evt_1QbXyZ2eZvKYlo2C",
+                     *       "type": "checkout.session.completed",
+                     *       "status": "processed",
+                     *       "detail": null,
+                     *       "accountId": "acme",
+                     *       "waitingFor": null,
+                     *       "objectId": "cs_test_a1b2c3d4e5",
+                     *       "paymentKey": "pi_3QbXyZ2eZvKYlo2C",
+                     *       "money": {
+                     *         "kind": "purchase",
+                     *         "paymentKey": "pi_3QbXyZ2eZvKYlo2C",
+                     *         "amountMinor": 2900,
+                     *         "currency": "usd",
+                     *         "credits": 500,
+                     *         "pack": "pack_500"
+                     *       },
+                     *       "stripeCreatedAt": "2026-12-02T19:10:00+00:00",
+                     *       "receivedAt": "2026-12-02T19:10:00.512+00:00",
+                     *       "appliedAt": "2026-12-02T19:10:00.530+00:00",
+                     *       "lastDeliveredAt": "2026-12-02T19:10:00.512+00:00",
+                     *       "deliveries": 1,
+                     *       "attempts": 1,
+                     *       "ledgerEvents": [
+                     *         {
+                     *           "id": "0193e0c4-5b7a-7c1e-9a3f-2d4b6c8e0f12",
+                     *           "version": 23,
+                     *           "type": "credits_granted"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-12-02T19:10:00.530+00:00",
+                     *           "status": "processed",
+                     *           "detail": null,
+                     *           "by": "webhook"
+                     *         }
+                     *       ],
+                     *       "payload": {
+                     *         "id": "evt_1QbXyZ2eZvKYlo2C",
+                     *         "object": "event",
+                     *         "type": "checkout.session.completed"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["StripeEventItem"];
                 };
             };
@@ -5978,28 +8775,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Stripe event not found (/problems/stripe-event-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6007,10 +8792,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/stripe-event-not-found",
+                     *       "title": "Stripe event not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "No Stripe event 'evt_1' was received."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
@@ -6035,6 +8820,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "evt_1QbZ0a2eZvKYlo2C",
+                     *       "type": "checkout.session.completed",
+                     *       "status": "processed",
+                     *       "detail": null,
+                     *       "accountId": "globex",
+                     *       "waitingFor": null,
+                     *       "objectId": "cs_test_f6g7h8",
+                     *       "paymentKey": "pi_3QbZ0a2eZvKYlo2C",
+                     *       "money": {
+                     *         "kind": "purchase",
+                     *         "paymentKey": "pi_3QbZ0a2eZvKYlo2C",
+                     *         "amountMinor": 7900,
+                     *         "currency": "usd",
+                     *         "credits": 2000,
+                     *         "pack": "pack_2000"
+                     *       },
+                     *       "stripeCreatedAt": "2026-12-02T18:55:00+00:00",
+                     *       "receivedAt": "2026-12-02T18:55:01.204+00:00",
+                     *       "appliedAt": "2026-12-02T19:20:00.118+00:00",
+                     *       "lastDeliveredAt": "2026-12-02T18:55:01.204+00:00",
+                     *       "deliveries": 1,
+                     *       "attempts": 2,
+                     *       "ledgerEvents": [
+                     *         {
+                     *           "id": "0193e0d1-0c2e-7f4a-8b19-5e6a7b8c9d01",
+                     *           "version": 4,
+                     *           "type": "credits_granted"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-12-02T18:55:01.204+00:00",
+                     *           "status": "parked",
+                     *           "detail": "Account 'globex' does not exist yet.",
+                     *           "by": "webhook"
+                     *         },
+                     *         {
+                     *           "at": "2026-12-02T19:20:00.118+00:00",
+                     *           "status": "processed",
+                     *           "detail": null,
+                     *           "by": "admin replay"
+                     *         }
+                     *       ],
+                     *       "payload": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["StripeEventItem"];
                 };
             };
@@ -6069,28 +8902,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Stripe event not found (/problems/stripe-event-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6098,29 +8919,21 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/stripe-event-not-found",
+                     *       "title": "Stripe event not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "No Stripe event 'evt_1' was received."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description A request with this Idempotency-Key is still running (/problems/request-in-progress); The Stripe event cannot be replayed in its state (/problems/stripe-event-not-replayable) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-in-progress",
-                     *       "title": "A request with this Idempotency-Key is still running",
-                     *       "status": 409,
-                     *       "detail": "A request with this Idempotency-Key is still being processed."
-                     *     }
-                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -6156,6 +8969,33 @@ export interface operations {
         /** @description A Stripe event object, exactly as Stripe sent it (any API version). */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "evt_1QbXyZ2eZvKYlo2C",
+                 *       "object": "event",
+                 *       "type": "checkout.session.completed",
+                 *       "created": 1764702600,
+                 *       "livemode": false,
+                 *       "api_version": "2025-11-17.clover",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "cs_test_a1b2c3d4e5",
+                 *           "object": "checkout.session",
+                 *           "mode": "payment",
+                 *           "payment_status": "paid",
+                 *           "status": "complete",
+                 *           "amount_total": 2900,
+                 *           "currency": "usd",
+                 *           "customer": "cus_NffrFeUfNV2Hib",
+                 *           "payment_intent": "pi_3QbXyZ2eZvKYlo2C",
+                 *           "metadata": {
+                 *             "ledger_account_id": "acme",
+                 *             "ledger_pack": "pack_500"
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": Record<string, never>;
             };
         };
@@ -6166,44 +9006,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "received": true,
+                     *       "eventId": "evt_1QbXyZ2eZvKYlo2C",
+                     *       "type": "checkout.session.completed",
+                     *       "status": "processed",
+                     *       "duplicate": false,
+                     *       "detail": null,
+                     *       "accountId": "acme",
+                     *       "ledgerEvents": [
+                     *         {
+                     *           "id": "0193e0c4-5b7a-7c1e-9a3f-2d4b6c8e0f12",
+                     *           "version": 23,
+                     *           "type": "credits_granted"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["StripeWebhookReply"];
                 };
             };
-            /** @description Bad Request */
+            /** @description The request body could not be read (/problems/malformed-request); The request is invalid (/problems/validation); The Stripe signature is missing, invalid or stale (/problems/invalid-signature) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The service is temporarily unavailable (/problems/service-unavailable) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "The service is temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "The write could not be committed now; nothing was written."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -6212,7 +9058,7 @@ export interface operations {
     GET_v1_accounts_accountId_usage_records: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 starting_after?: string;
             };
             header?: never;
@@ -6229,210 +9075,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "usageId": "sync-2026-12-02",
+                     *           "accountId": "acme",
+                     *           "amount": 25,
+                     *           "feature": "sync",
+                     *           "metadata": {
+                     *             "job": "nightly"
+                     *           },
+                     *           "draws": [
+                     *             {
+                     *               "grantId": "promo-welcome",
+                     *               "amount": 25
+                     *             }
+                     *           ],
+                     *           "recordedAt": "2026-12-02T21:12:32.1364259+00:00",
+                     *           "refunded": 0
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListPageOfUsageView"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
-                     *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests (/problems/rate-limited) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/rate-limited",
-                     *       "title": "Too many requests",
-                     *       "status": 429,
-                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
-                     *       "retryAfterSeconds": 17
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    GET_v1_admin_webhook_deliveries: {
-        parameters: {
-            query?: {
-                status?: string;
-                type?: string;
-                accountId?: string;
-                limit?: string;
-                starting_after?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookDeliveryList"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/malformed-request",
-                     *       "title": "The request body could not be read",
-                     *       "status": 400,
-                     *       "detail": "The body is not valid JSON of the expected shape.",
-                     *       "errors": {
-                     *         "body": [
-                     *           "Not valid JSON."
-                     *         ]
-                     *       }
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The API key lacks the required scope (/problems/forbidden) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/forbidden",
-                     *       "title": "The API key lacks the required scope",
-                     *       "status": 403,
-                     *       "detail": "This operation needs the ledger:write scope; this key has ledger:read.",
-                     *       "requiredScope": "ledger:write",
-                     *       "keyScopes": [
-                     *         "ledger:read"
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    POST_v1_admin_webhook_deliveries_deliveryId_resend: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                deliveryId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IResult"];
-                };
-            };
-            /** @description Accepted */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
             /** @description The request is invalid (/problems/validation) */
@@ -6487,7 +9154,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Account not found (/problems/account-not-found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6495,12 +9162,223 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "No such resource",
+                     *       "type": "/problems/account-not-found",
+                     *       "title": "Account not found",
                      *       "status": 404,
-                     *       "detail": "No resource at /v1/acounts."
+                     *       "detail": "Account 'acme' does not exist."
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The account's plan allows 10 requests per minute; retry after 17 s.",
+                     *       "retryAfterSeconds": 17
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GET_v1_admin_webhook_deliveries: {
+        parameters: {
+            query?: {
+                status?: string;
+                type?: string;
+                accountId?: string;
+                limit?: number;
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "whd_20261202T2112481364259_acme_v19",
+                     *           "type": "account.restored",
+                     *           "accountId": "acme",
+                     *           "createdAt": "2026-12-02T21:12:48.1364259+00:00",
+                     *           "data": {
+                     *             "from": "suspended",
+                     *             "reason": "Chargeback won"
+                     *           },
+                     *           "status": "not-configured",
+                     *           "attempts": 0,
+                     *           "lastResponseStatus": null,
+                     *           "lastError": null,
+                     *           "lastAttemptAt": null,
+                     *           "deliveredAt": null
+                     *         },
+                     *         {
+                     *           "id": "whd_20261202T2112471364259_acme_v18",
+                     *           "type": "account.suspended",
+                     *           "accountId": "acme",
+                     *           "createdAt": "2026-12-02T21:12:47.1364259+00:00",
+                     *           "data": {
+                     *             "reason": "Chargeback under review"
+                     *           },
+                     *           "status": "not-configured",
+                     *           "attempts": 0,
+                     *           "lastResponseStatus": null,
+                     *           "lastError": null,
+                     *           "lastAttemptAt": null,
+                     *           "deliveredAt": null
+                     *         }
+                     *       ],
+                     *       "has_more": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "errors": {
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    POST_v1_admin_webhook_deliveries_deliveryId_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whd_20261202T2112481364259_acme_v19",
+                     *       "type": "account.restored",
+                     *       "accountId": "acme",
+                     *       "createdAt": "2026-12-02T21:12:48.1364259+00:00",
+                     *       "data": {
+                     *         "from": "suspended",
+                     *         "reason": "Chargeback won"
+                     *       },
+                     *       "status": "not-configured",
+                     *       "attempts": 0,
+                     *       "lastResponseStatus": null,
+                     *       "lastError": null,
+                     *       "lastAttemptAt": null,
+                     *       "deliveredAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description The request is invalid (/problems/validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "One or more fields are invalid.",
+                     *       "errors": {
+                     *         "amount": [
+                     *           "Must be between 1 and 1000000000000000."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key (/problems/api-key-missing); The API key is not valid (/problems/api-key-invalid) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the required scope (/problems/forbidden); The API key is bound to one account and this endpoint reaches across accounts (/problems/key-bound-to-account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (/problems/not-found); No purchase of the account has this reference (/problems/dispute-reference-not-found); API key not found (/problems/api-key-not-found); Stripe event not found (/problems/stripe-event-not-found); Account not found (/problems/account-not-found); Grant not found (/problems/grant-not-found); Reservation not found (/problems/reservation-not-found); Usage not found (/problems/usage-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };

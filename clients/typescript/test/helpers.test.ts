@@ -9,7 +9,7 @@ test('paginate walks every page of a cursor list (limit, starting_after, has_mor
   const accountId = await newAccount('ts-pages');
   for (let i = 0; i < 5; i++) await ledger.reserve(accountId, { reservationId: `r-${i}`, amount: 10, feature: 'ai' });
   const seen: string[] = [];
-  for await (const r of ledger.paginate((after) => ledger.listReservations(accountId, { limit: '2', starting_after: after }), (r) => r.reservationId)) {
+  for await (const r of ledger.paginate((after) => ledger.listReservations(accountId, { limit: 2, starting_after: after }), (r) => r.reservationId)) {
     seen.push(r.reservationId);
   }
   assert.deepEqual([...seen].sort(), ['r-0', 'r-1', 'r-2', 'r-3', 'r-4']);

@@ -40,8 +40,8 @@ public static class GetDisputePackEndpoint
             // a Stripe object of the purchase (checkout session, charge, dispute): its record names the payment
             var paymentKey = await session.Query<StripeEventRecord>()
                 .Where(r => r.AccountId == accountId && (r.ObjectId == reference || r.PaymentKey == reference) && r.PaymentKey != null)
-                .Select(r => r.PaymentKey).FirstOrDefaultAsync(ct);
-            if (paymentKey is not null) grantId = DisputePack.GrantNamedBy(account, StripeEventMapper.GrantIdFor(paymentKey));
+                .Select(r => r.PaymentKey!).Take(1).ToListAsync(ct);
+            if (paymentKey.Count > 0) grantId = DisputePack.GrantNamedBy(account, StripeEventMapper.GrantIdFor(paymentKey[0]));
         }
         if (grantId is null)
             return Problems.Result(ProblemTypes.DisputeReferenceNotFound, $"Account '{accountId}' has no purchase with reference '{reference}'.",

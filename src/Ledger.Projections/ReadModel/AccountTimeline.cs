@@ -68,8 +68,9 @@ public static class AccountTimeline
         var snapshots = session.Query<AccountSnapshot>().Where(s => s.AccountId == accountId);
         var below = await (inclusive ? snapshots.Where(s => s.Instant <= at) : snapshots.Where(s => s.Instant < at))
             .OrderByDescending(s => s.Version).Select(s => s.Version).FirstOrDefaultAsync(ct);
-        var above = await (inclusive ? snapshots.Where(s => s.Instant > at) : snapshots.Where(s => s.Instant >= at))
-            .OrderBy(s => s.Version).Select(s => (long?)s.Version).FirstOrDefaultAsync(ct);
+        var firstAbove = await (inclusive ? snapshots.Where(s => s.Instant > at) : snapshots.Where(s => s.Instant >= at))
+            .OrderBy(s => s.Version).Select(s => s.Version).Take(1).ToListAsync(ct);
+        long? above = firstAbove.Count > 0 ? firstAbove[0] : null;
         long low = below, high = Math.Min(streamVersion - 1, (above ?? streamVersion) - 1);
         while (low < high)
         {

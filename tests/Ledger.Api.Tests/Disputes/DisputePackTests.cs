@@ -87,7 +87,7 @@ public sealed class DisputePackTests(StripeAppFixture fixture) : IClassFixture<S
         usage.GetProperty("metadata").GetProperty("request").GetString().ShouldBe("req-1");
         usage.GetProperty("metadata").GetProperty("model").GetString().ShouldBe("image-xl");
         Text(usage, "actor").ShouldNotBeNullOrEmpty();
-        Text(usage, "hash").ShouldMatch("^[0-9a-f]{64}$");
+        Text(usage, "hash")!.ShouldMatch("^[0-9a-f]{64}$");
         var commit = entries[2];
         (Text(commit, "reservationId"), Text(commit, "receiptId"), Text(commit, "feature")).ShouldBe(("job-2", "@SUM(1+1)", "ai"));
         commit.GetProperty("metadata").EnumerateObject().Select(p => $"{p.Name}={p.Value.GetString()}").Order().ShouldBe(["request=req-2", "stage=final"]);

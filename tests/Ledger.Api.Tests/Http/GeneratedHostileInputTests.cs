@@ -124,7 +124,7 @@ public sealed class GeneratedHostileInputTests(FuzzApp fixture) : IClassFixture<
         var seed = Knob("LEDGER_FUZZ_SEED", Environment.TickCount & 0x7FFFFFFF);
         var size = Knob("LEDGER_FUZZ_SIZE", 6);
         var document = (await (await Admin.GetAsync("/openapi/v1.json", Ct)).Json());
-        var fuzz = new OpenApiFuzz(document, seed, size);
+        var fuzz = new OpenApiFuzz(seed, size);
         var operations = OpenApiFuzz.Operations(document);
         operations.Count.ShouldBeGreaterThan(30);
 

@@ -61,7 +61,7 @@ public sealed partial class OpenApiExampleTests(OpenApiExampleApp fixture) : ICl
         var document = await Document();
         var tags = document["tags"]!.AsArray().Select(t => (Name: (string)t!["name"]!, Description: (string?)t["description"])).ToList();
         tags.Select(t => t.Name).ShouldBe(
-            ["Accounts", "Balances", "Reservations", "Usage", "Refunds", "Grants", "Quotas", "Entitlements", "Alerts", "Plans", "Audit", "Stripe", "Operator webhooks", "API keys"]);
+            ["Accounts", "Balances", "Reservations", "Usage", "Refunds", "Grants", "Quotas", "Entitlements", "Alerts", "Plans", "Audit", "Projections", "Stripe", "Operator webhooks", "Metrics", "API keys"]);
         tags.ShouldAllBe(t => !string.IsNullOrWhiteSpace(t.Description));
         Operations(document).SelectMany(o => o.Operation["tags"]!.AsArray().Select(t => (string)t!)).Distinct().ShouldBeSubsetOf(tags.Select(t => t.Name));
     }

@@ -10,7 +10,7 @@ namespace Ledger.Api.Tests.Http;
 /// field is fuzzed without a new test. Deterministic for a seed; <see cref="Size"/> bounds how many values each place
 /// gets (CI: a sample; the long run: all of them, plus more random combinations).
 /// </summary>
-public sealed class OpenApiFuzz(JsonElement document, int seed, int size)
+public sealed class OpenApiFuzz(int seed, int size)
 {
     public sealed record Operation(string Method, string Path, IReadOnlyList<string> PathParameters, IReadOnlyList<string> Query, JsonObject? Schema);
 

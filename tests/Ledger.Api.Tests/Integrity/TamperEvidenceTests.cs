@@ -116,7 +116,7 @@ public sealed class TamperEvidenceTests(TamperApp fixture) : IClassFixture<Tampe
         var first = verdict.GetProperty("firstBreak");
         first.GetProperty("storedHash").GetString().ShouldBe(stored);
         first.GetProperty("expectedHash").GetString().ShouldNotBe(stored);
-        first.GetProperty("expectedHash").GetString().ShouldMatch("^[0-9a-f]{64}$");
+        first.GetProperty("expectedHash").GetString()!.ShouldMatch("^[0-9a-f]{64}$");
 
         var cli = await Cli(App.ConnectionString, "verify", "--account", account, "--json");
         cli.ExitCode.ShouldBe(1, cli.Output);

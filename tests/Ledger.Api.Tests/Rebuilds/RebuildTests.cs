@@ -84,7 +84,7 @@ public sealed class RebuildTests(RebuildApp fixture) : IClassFixture<RebuildApp>
         Differences(real).ShouldBe(differences);
         real.GetProperty("replaced").GetInt32().ShouldBe(2);
         (await StoredConsumed(account)).ShouldBe("0");
-        (await Admin.Get($"/v1/accounts/{account}/usage-records")).ShouldBe(200).Result.GetProperty("data").GetArrayLength().ShouldBe(1);
+        (await (await Admin.Get($"/v1/accounts/{account}/usage-records")).ShouldBe(200)).GetProperty("data").GetArrayLength().ShouldBe(1);
         (await Admin.BalanceAsync(account)).GetProperty("consumed").GetInt64().ShouldBe(100);
         (await Rebuild(new { accountId = account, dryRun = true })).GetProperty("differencesFound").GetInt32().ShouldBe(0);
 

@@ -46,9 +46,13 @@ public partial class LedgerClient
     public Task<BalanceView> GetBalanceAsync(string accountId, string? asOf = null, string? version = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/balance", [("asOf", asOf), ("version", version)], null, null, LedgerJson.Default.BalanceView, cancellationToken);
 
-    /// <summary>Features on or off now, status, grace end (<c>GET /v1/accounts/{accountId}/entitlements</c>).</summary>
-    public Task<JsonElement> GetEntitlementsAsync(string accountId, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/entitlements", null, null, null, LedgerJson.Default.JsonElement, cancellationToken);
+    /// <summary>Dispute pack for one purchase: grant, consumptions with request metadata, refunds, voids, dispute events, chain verdict (<c>GET /v1/accounts/{accountId}/disputes/{reference}</c>).</summary>
+    public Task<JsonElement> GetDisputePackAsync(string accountId, string reference, string? format = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/disputes/{Escape(reference)}", [("format", format)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
+
+    /// <summary>Features on or off, status, grace end: now, as of an instant (asOf) or at a stream version (version) (<c>GET /v1/accounts/{accountId}/entitlements</c>).</summary>
+    public Task<JsonElement> GetEntitlementsAsync(string accountId, string? asOf = null, string? version = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/entitlements", [("asOf", asOf), ("version", version)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>Start a payment grace period: ai off at once, its holds released; suspension at grace end (<c>POST /v1/accounts/{accountId}/grace</c>).</summary>
     public Task<JsonElement> StartGraceAsync(string accountId, JsonObject? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
@@ -82,6 +86,14 @@ public partial class LedgerClient
     public Task<JsonElement> VoidGrantAsync(string accountId, string grantId, JsonObject? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/grants/{Escape(grantId)}/void", null, Content(body), idempotencyKey, LedgerJson.Default.JsonElement, cancellationToken);
 
+    /// <summary>Recompute the account's hash chain and name the first break (<c>GET /v1/accounts/{accountId}/verify</c>).</summary>
+    public Task<JsonElement> VerifyChainAsync(string accountId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/verify", null, null, null, LedgerJson.Default.JsonElement, cancellationToken);
+
+    /// <summary>Accounts by plan and status, credits and purchase revenue per day, reservations and estimate vs actual, from async projections (<c>GET /v1/admin/metrics</c>).</summary>
+    public Task<JsonElement> GetMetricsAsync(string? @from = null, string? @to = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/admin/metrics", [("from", @from), ("to", @to)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
+
     /// <summary>Move the account to another plan (upgrades prorate the allowance; see ADR 9) (<c>POST /v1/accounts/{accountId}/plan</c>).</summary>
     public Task<AccountView> ChangePlanAsync(string accountId, JsonObject? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"/v1/accounts/{Escape(accountId)}/plan", null, Content(body), idempotencyKey, LedgerJson.Default.AccountView, cancellationToken);
@@ -90,9 +102,13 @@ public partial class LedgerClient
     public Task<JsonElement> GetPlansAsync(CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, $"/v1/plans", null, null, null, LedgerJson.Default.JsonElement, cancellationToken);
 
-    /// <summary>The current period's allowance, use, warnings and overage (<c>GET /v1/accounts/{accountId}/quota</c>).</summary>
-    public Task<JsonElement> GetQuotaAsync(string accountId, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/quota", null, null, null, LedgerJson.Default.JsonElement, cancellationToken);
+    /// <summary>The period's allowance, use, warnings and overage: now, as of an instant (asOf) or at a stream version (version) (<c>GET /v1/accounts/{accountId}/quota</c>).</summary>
+    public Task<JsonElement> GetQuotaAsync(string accountId, string? asOf = null, string? version = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"/v1/accounts/{Escape(accountId)}/quota", [("asOf", asOf), ("version", version)], null, null, LedgerJson.Default.JsonElement, cancellationToken);
+
+    /// <summary>Recompute stored views from the events, report every difference, then (unless dryRun) replace what differs (<c>POST /v1/admin/projections/rebuild</c>).</summary>
+    public Task<JsonElement> RebuildProjectionsAsync(JsonObject? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"/v1/admin/projections/rebuild", null, Content(body), idempotencyKey, LedgerJson.Default.JsonElement, cancellationToken);
 
     /// <summary>List an account's refunds, newest first, with the blocks each returned credits to (<c>GET /v1/accounts/{accountId}/refunds</c>).</summary>
     public Task<JsonElement> ListRefundsAsync(string accountId, string? limit = null, string? startingAfter = null, CancellationToken cancellationToken = default) =>
@@ -182,6 +198,7 @@ public partial class LedgerClient
         ["CreateApiKeyAsync"] = "POST /v1/admin/api-keys",
         ["RevokeApiKeyAsync"] = "DELETE /v1/admin/api-keys/{keyId}",
         ["GetBalanceAsync"] = "GET /v1/accounts/{accountId}/balance",
+        ["GetDisputePackAsync"] = "GET /v1/accounts/{accountId}/disputes/{reference}",
         ["GetEntitlementsAsync"] = "GET /v1/accounts/{accountId}/entitlements",
         ["StartGraceAsync"] = "POST /v1/accounts/{accountId}/grace",
         ["EndGraceAsync"] = "POST /v1/accounts/{accountId}/grace/end",
@@ -191,9 +208,12 @@ public partial class LedgerClient
         ["ListGrantsAsync"] = "GET /v1/accounts/{accountId}/grants",
         ["CreateGrantAsync"] = "POST /v1/accounts/{accountId}/grants",
         ["VoidGrantAsync"] = "POST /v1/accounts/{accountId}/grants/{grantId}/void",
+        ["VerifyChainAsync"] = "GET /v1/accounts/{accountId}/verify",
+        ["GetMetricsAsync"] = "GET /v1/admin/metrics",
         ["ChangePlanAsync"] = "POST /v1/accounts/{accountId}/plan",
         ["GetPlansAsync"] = "GET /v1/plans",
         ["GetQuotaAsync"] = "GET /v1/accounts/{accountId}/quota",
+        ["RebuildProjectionsAsync"] = "POST /v1/admin/projections/rebuild",
         ["ListRefundsAsync"] = "GET /v1/accounts/{accountId}/refunds",
         ["CreateRefundAsync"] = "POST /v1/accounts/{accountId}/refunds",
         ["GetReservationAsync"] = "GET /v1/accounts/{accountId}/reservations/{reservationId}",

@@ -37,6 +37,8 @@ public sealed class RequestInProgressException(int status, JsonElement problem, 
 public sealed class VersionBeyondStreamException(int status, JsonElement problem, HttpResponseHeaders? headers) : LedgerException(status, problem, headers);
 /// <summary>400 <c>before-account-opened</c>: The account did not exist at that instant.</summary>
 public sealed class BeforeAccountOpenedException(int status, JsonElement problem, HttpResponseHeaders? headers) : LedgerException(status, problem, headers);
+/// <summary>404 <c>dispute-reference-not-found</c>: No purchase of the account has this reference.</summary>
+public sealed class DisputeReferenceNotFoundException(int status, JsonElement problem, HttpResponseHeaders? headers) : LedgerException(status, problem, headers);
 /// <summary>404 <c>api-key-not-found</c>: API key not found.</summary>
 public sealed class ApiKeyNotFoundException(int status, JsonElement problem, HttpResponseHeaders? headers) : LedgerException(status, problem, headers);
 /// <summary>400 <c>invalid-signature</c>: The Stripe signature is missing, invalid or stale.</summary>
@@ -113,6 +115,7 @@ public abstract partial class LedgerException
         ["request-in-progress"] = (s, p, h) => new RequestInProgressException(s, p, h),
         ["version-beyond-stream"] = (s, p, h) => new VersionBeyondStreamException(s, p, h),
         ["before-account-opened"] = (s, p, h) => new BeforeAccountOpenedException(s, p, h),
+        ["dispute-reference-not-found"] = (s, p, h) => new DisputeReferenceNotFoundException(s, p, h),
         ["api-key-not-found"] = (s, p, h) => new ApiKeyNotFoundException(s, p, h),
         ["invalid-signature"] = (s, p, h) => new InvalidSignatureException(s, p, h),
         ["stripe-not-configured"] = (s, p, h) => new StripeNotConfiguredException(s, p, h),
