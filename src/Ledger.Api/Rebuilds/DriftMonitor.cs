@@ -12,7 +12,8 @@ namespace Ledger.Api.Rebuilds;
 /// anonymous readiness answer carries counts only (per view, of the listed differences); which accounts and fields
 /// differ is for an admin: a dry run of the rebuild (API or command line) names them.
 /// </summary>
-public sealed class DriftMonitor(IDocumentStore store, DriftMonitor.Settings settings, ILogger<DriftMonitor> log) : BackgroundService, IHealthCheck
+public sealed class DriftMonitor(IDocumentStore store, DriftMonitor.Settings settings, ILogger<DriftMonitor> log, Ledger.Api.Observability.LedgerMetrics? metrics = null)
+    : BackgroundService, IHealthCheck
 {
     public sealed record Settings(TimeSpan? Interval)
     {
@@ -44,6 +45,8 @@ public sealed class DriftMonitor(IDocumentStore store, DriftMonitor.Settings set
             {
                 var report = await new ProjectionRebuild(store).Run(new RebuildScope(DryRun: true), ct: stoppingToken);
                 (_last, _checkedAt) = (report, DateTimeOffset.UtcNow);
+                // the ledger_invariant_drift gauge: accounts with a drifted view, plus invariant violations (ADR 65)
+                metrics?.SetInvariantDrift(report.Differences.Select(d => d.AccountId).Distinct().Count() + report.InvariantViolations.Count);
                 if (report.DifferencesFound > 0 || report.InvariantViolations.Count > 0)
                     log.LogWarning("Projection drift: {Differences} differences, {Violations} invariant violations in {Streams} streams; run a rebuild",
                         report.DifferencesFound, report.InvariantViolations.Count, report.Streams);

@@ -62,7 +62,7 @@ public sealed class CommandLineTests(PostgresServer server)
             foreach (var foreign in new[] { "describe", "capabilities", "storage", "event-query", "codegen preview", "projections" })
                 help.Output.ShouldNotContain(foreign);
             (await Cli(database, folder, "--help")).ExitCode.ShouldBe(0);
-            LedgerCommands.ShouldBe(["api-key", "check-invariants", "db-apply", "db-assert", "db-reset"], ignoreOrder: true);
+            LedgerCommands.ShouldBe(["api-key", "check-invariants", "db-apply", "db-assert", "db-reset", "rebuild", "verify"], ignoreOrder: true);
             // help lists codegen for developers: its --help is the command line's, exit 0, without JasperFx's assembly scan
             foreach (var args in new[] { new[] { "codegen", "--help" }, ["help", "codegen"] })
             {

@@ -24,6 +24,8 @@ public sealed partial class ReadmeTourTests
     public async Task A_README_tour_prints_what_the_README_shows(string title)
     {
         var (_, script, expected) = Blocks().Single(b => b.Title == title);
+        // a tour ends with `kill %1`, which does not wait for the service to stop: the next tour waits for the port
+        for (var waited = 0; PortInUse(5080) && waited < 120; waited++) await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
         Assert.False(PortInUse(5080), "port 5080 is in use: the README tours start the service there");
         var root = PostgresServer.FindRepositoryRoot();
         var start = new ProcessStartInfo("bash", ["-c", script]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };

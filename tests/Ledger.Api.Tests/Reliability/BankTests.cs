@@ -21,6 +21,9 @@ namespace Ledger.Api.Tests.Reliability;
 /// LEDGER_BANK_KILLS, LEDGER_BANK_PG_CRASHES. The seed is printed on failure; the same seed replays the same requests
 /// (the interleaving with the faults is the machine's).
 /// </summary>
+/// (In the "private clusters" collection: tests that start, crash and restart their own PostgreSQL clusters run one at a time,
+/// so no two pick the same free port while one of them is down.)
+[Collection("private clusters")]
 public sealed class BankTests(PostgresServer server) : IAsyncLifetime
 {
     private const string WebhookSecret = "whsec_bank_operator_4f1c";

@@ -18,6 +18,9 @@ namespace Ledger.Api.Tests.Reliability;
 /// database must still hold every acknowledged write, and replaying every request, acknowledged or cut off, must
 /// apply each exactly once.
 /// </summary>
+/// (In the "private clusters" collection: tests that start, crash and restart their own PostgreSQL clusters run one at a time,
+/// so no two pick the same free port while one of them is down.)
+[Collection("private clusters")]
 public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
 {
     private const int Accounts = 4, Clients = 16;

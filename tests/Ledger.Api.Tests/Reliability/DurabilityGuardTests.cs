@@ -13,6 +13,9 @@ namespace Ledger.Api.Tests.Reliability;
 /// says why in <c>/health/ready</c>; <c>LEDGER_ALLOW_UNSAFE_DURABILITY=true</c> lets a developer run on such a
 /// database anyway (ready, "Degraded", still saying why). ADR 52.
 /// </summary>
+/// (In the "private clusters" collection: tests that start, crash and restart their own PostgreSQL clusters run one at a time,
+/// so no two pick the same free port while one of them is down.)
+[Collection("private clusters")]
 public sealed class DurabilityGuardTests(PostgresServer server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
