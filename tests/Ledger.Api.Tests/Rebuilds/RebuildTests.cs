@@ -136,12 +136,12 @@ public sealed class RebuildTests(RebuildApp fixture) : IClassFixture<RebuildApp>
         Projections(drifted).GetProperty("status").GetString().ShouldBe("Degraded");
         Projections(drifted).GetProperty("data").GetProperty("views").GetProperty("accounts").GetInt32().ShouldBe(1);
         drifted.GetRawText().ShouldNotContain(account); // anonymous: counts, not accounts
-        (await DriftGauge()).ShouldBe("1"); // the same finding on /metrics (ledger_invariant_drift, ADR 65)
+        (await Eventually.Until(async () => await DriftGauge() == "1" ? "1" : null, TimeSpan.FromSeconds(20), () => "ledger_invariant_drift never read 1")).ShouldBe("1"); // the same finding on /metrics (ledger_invariant_drift, ADR 65)
 
         (await Rebuild(new { accountId = account })).GetProperty("replaced").GetInt32().ShouldBe(1);
         var clean = JsonDocument.Parse(await Eventually.Until(() => Ready(r => Found(r, 0)), TimeSpan.FromSeconds(20), () => "drift still reported after the rebuild")).RootElement;
         clean.GetProperty("status").GetString().ShouldBe("Healthy");
-        (await DriftGauge()).ShouldBe("0");
+        (await Eventually.Until(async () => await DriftGauge() == "0" ? "0" : null, TimeSpan.FromSeconds(20), () => "ledger_invariant_drift never read 0 after the rebuild")).ShouldBe("0");
 
         async Task<string?> DriftGauge()
         {
