@@ -70,7 +70,9 @@ public static class DisputePack
         var paymentKey = grantId.StartsWith(StripeEventMapper.GrantIdFor(""), StringComparison.Ordinal) ? grantId[StripeEventMapper.GrantIdFor("").Length..] : null;
         return new DisputePackView(accountId, reference, paymentKey, grant, entries,
             new DisputeTotals(grant.Amount, consumed - returned, returned, voided, expired, grant.Amount - consumed + returned - voided - expired, frozen),
-            [.. stripe.OrderBy(s => s.StripeCreatedAt).ThenBy(s => s.ReceivedAt)
+            // Stripe's `created` has whole seconds: events of one second follow the order of their effects in the stream
+            [.. stripe.OrderBy(s => s.StripeCreatedAt).ThenBy(s => s.LedgerEvents.Count == 0 ? long.MaxValue : s.LedgerEvents.Min(p => p.Version))
+                .ThenBy(s => s.ReceivedAt).ThenBy(s => s.Id, StringComparer.Ordinal)
                 .Select(s => new DisputeStripeEvent(s.Id, s.Type, s.Status, s.ObjectId, s.StripeCreatedAt, s.AppliedAt))],
             chain);
     }

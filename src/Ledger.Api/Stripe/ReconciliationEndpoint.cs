@@ -72,16 +72,19 @@ public static class ReconciliationEndpoint
         if (errors.Count > 0) return Problems.Validation(errors);
         var ct = http.RequestAborted;
 
-        // Stripe's side in the period, and the ledger's.
-        var stripeInPeriod = await session.Query<StripeEventRecord>()
-            .Where(r => r.Money != null && r.StripeCreatedAt >= start && r.StripeCreatedAt < end).ToListAsync(ct);
+        // Stripe's side in the period, and the ledger's. PostgreSQL compares instants rounded to microseconds, so each query
+        // asks for a little more and the period is applied here, to the tick (an instant just before the end stays in it).
+        var (low, high) = (start - Slack, end + Slack);
+        bool InPeriod(DateTimeOffset at) => at >= start && at < end;
+        var stripeInPeriod = (await session.Query<StripeEventRecord>()
+            .Where(r => r.Money != null && r.StripeCreatedAt >= low && r.StripeCreatedAt < high).ToListAsync(ct)).Where(r => InPeriod(r.StripeCreatedAt)).ToList();
         // (the source is filtered here: event enums are stored with their C# names, which LINQ does not match)
         var grantsInPeriod = (await session.Events.QueryRawEventDataOnly<CreditsGranted>()
-            .Where(g => g.GrantedAt >= start && g.GrantedAt < end).ToListAsync(ct)).Where(g => g.Source == GrantSource.Purchase).ToList();
-        var voidsInPeriod = await session.Events.QueryRawEventDataOnly<GrantVoided>()
-            .Where(v => v.VoidedAt >= start && v.VoidedAt < end && v.GrantId.StartsWith("stripe:")).ToListAsync(ct);
-        var partRefundsInPeriod = await session.Events.QueryRawEventDataOnly<PurchasePartlyRefunded>()
-            .Where(p => p.RefundedAt >= start && p.RefundedAt < end && p.GrantId.StartsWith("stripe:")).ToListAsync(ct);
+            .Where(g => g.GrantedAt >= low && g.GrantedAt < high).ToListAsync(ct)).Where(g => g.Source == GrantSource.Purchase && InPeriod(g.GrantedAt)).ToList();
+        var voidsInPeriod = (await session.Events.QueryRawEventDataOnly<GrantVoided>()
+            .Where(v => v.VoidedAt >= low && v.VoidedAt < high && v.GrantId.StartsWith("stripe:")).ToListAsync(ct)).Where(v => InPeriod(v.VoidedAt)).ToList();
+        var partRefundsInPeriod = (await session.Events.QueryRawEventDataOnly<PurchasePartlyRefunded>()
+            .Where(p => p.RefundedAt >= low && p.RefundedAt < high && p.GrantId.StartsWith("stripe:")).ToListAsync(ct)).Where(p => InPeriod(p.RefundedAt)).ToList();
 
         // Their counterparts, wherever they are in time.
         var keys = stripeInPeriod.Select(r => r.Money!.PaymentKey)
@@ -172,7 +175,6 @@ public static class ReconciliationEndpoint
             .ToList();
         // Ledger: purchase grants at their cost basis; a voided Stripe purchase gives its cost basis back, a partly
         // refunded one the refunded total it recorded.
-        bool InPeriod(DateTimeOffset at) => at >= start && at < end;
         var ledgerRows = new List<Row>();
         foreach (var (key, purchase) in ledger)
         {
@@ -200,13 +202,17 @@ public static class ReconciliationEndpoint
         return Results.Ok(new ReconciliationReport(start, end, totals, accounts, mismatches, unbilled));
     }
 
+    /// <summary>How much wider than the period the queries ask (PostgreSQL rounds stored instants to microseconds).</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Meter reports of the period (dated at their invoice instant) that were not sent: no customer, or Stripe failed.</summary>
     private static async Task<List<UnbilledOverage>> Unbilled(IQuerySession session, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
     {
+        var (low, high) = (start - Slack, end + Slack);
         var reports = await session.Query<StripeMeterReport>()
-            .Where(r => r.OccurredAt >= start && r.OccurredAt < end && r.Status != "sent" && r.Status != "already-recorded")
+            .Where(r => r.OccurredAt >= low && r.OccurredAt < high && r.Status != "sent" && r.Status != "already-recorded")
             .ToListAsync(ct);
-        return reports.Where(r => r.Status == "no-customer" || r.LastError is not null)
+        return reports.Where(r => r.OccurredAt >= start && r.OccurredAt < end && (r.Status == "no-customer" || r.LastError is not null))
             .OrderBy(r => r.OccurredAt).ThenBy(r => r.Id, StringComparer.Ordinal)
             .Select(r => new UnbilledOverage(r.AccountId, r.Id, r.Value, r.Status == "no-customer" ? "no-customer" : "failed",
                 r.OccurredAt, r.Attempts, r.LastError))

@@ -16,6 +16,12 @@ public sealed record AccountSnapshot(string Id, string AccountId, long Version, 
     /// </summary>
     public const long Every = 1_000;
 
+    /// <summary>
+    /// <see cref="Instant"/> in UTC ticks, stored with it: a query compares this exactly, where PostgreSQL would compare the
+    /// instant rounded to microseconds (a snapshot taken at the very instant asked for could count as after it).
+    /// </summary>
+    public long InstantTicks => Instant.UtcTicks;
+
     public static long BucketOf(long version) => version / Every;
 
     public static string IdOf(string accountId, long bucket) => $"{accountId}@{bucket:D9}";

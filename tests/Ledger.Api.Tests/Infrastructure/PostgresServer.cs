@@ -194,10 +194,17 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>
     /// Runs scripts/postgres.sh (start, crash, stop, url) for a second, private cluster kept under
     /// <paramref name="home"/>, one a test may crash without disturbing the others; returns what it prints.
+    /// <c>start</c> and <c>url</c> answer a connection string naming the cluster (<c>Application Name</c>): private clusters
+    /// take turns on the same port, and Npgsql pools by connection string, so without the name a test would be handed a
+    /// pooled connection to the previous cluster, which that cluster's shutdown already terminated (57P01).
     /// </summary>
-    public static Task<string> PrivateClusterAsync(string home, string command) =>
-        RunScriptAsync(Path.Combine(FindRepositoryRoot(), "scripts", "postgres.sh"), command,
+    public static async Task<string> PrivateClusterAsync(string home, string command)
+    {
+        var printed = await RunScriptAsync(Path.Combine(FindRepositoryRoot(), "scripts", "postgres.sh"), command,
             new Dictionary<string, string> { ["LEDGER_PG_HOME"] = home });
+        if (command is not ("start" or "url")) return printed;
+        return new NpgsqlConnectionStringBuilder(printed.Trim()) { ApplicationName = $"ledger-tests-{Path.GetFileName(home.TrimEnd('/'))}" }.ConnectionString;
+    }
 
     private static async Task<string> RunScriptAsync(string script, string command, IReadOnlyDictionary<string, string>? environment = null)
     {
