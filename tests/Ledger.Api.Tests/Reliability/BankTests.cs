@@ -14,7 +14,8 @@ namespace Ledger.Api.Tests.Reliability;
 /// request and answer kept as a history. Meanwhile one process after another is killed with SIGKILL and started again,
 /// and PostgreSQL is stopped as a power cut would (<c>pg_ctl -m immediate</c>) and started again (crash recovery);
 /// clients retry on another process with the same <c>Idempotency-Key</c>. Holds are abandoned with ttls of seconds
-/// and grants expire within seconds, so the expiry timers fire under the faults; threshold alerts leave through the
+/// and grants expire within seconds, so the expiry timers fire under the faults, and so do a month's period renewal and
+/// a 14-day grace end planted in the past (<see cref="LongTimers"/>); threshold alerts leave through the
 /// outbox as operator webhooks to a receiver that counts duplicates, and an overage settled at a plan change leaves as
 /// a Stripe meter event to the Stripe stand-in. <see cref="BankChecker"/> then proves the history against the events.
 /// Knobs (scripts/reliability.sh): LEDGER_BANK_SEED, LEDGER_BANK_SECONDS, LEDGER_BANK_CLIENTS, LEDGER_BANK_ACCOUNTS,
@@ -129,6 +130,8 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
                 (await admins[i].PostAsJsonAsync(path, body, Ct)).EnsureSuccessStatusCode();
         }
 
+        var timers = await PlantLongTimers(database, settings, seconds);
+
         var history = new BankHistory();
         var until = DateTime.UtcNow.AddSeconds(seconds);
         var workers = Enumerable.Range(0, clients)
@@ -166,14 +169,39 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
 
         var checker = new BankChecker(database, history, accounts, seed);
         var report = await checker.CheckAsync(receiver, stripe, Ct);
+        var fired = await LongTimers.CheckAsync(database, timers, seed);
         var operations = history.Entries.Count;
         var summary = $"seed {seed}: {operations} operations ({report}), {history.Attempts} HTTP attempts ({history.Retries} retries), " +
-                      $"faults: {string.Join("; ", faults)}; {clock.Elapsed.TotalSeconds:F0} s";
+                      $"faults: {string.Join("; ", faults)}; {fired}; {clock.Elapsed.TotalSeconds:F0} s";
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         TestContext.Current.SendDiagnosticMessage(summary);
         RunReport.Record("bank test, 3 processes", $"{faults.Count(f => f.StartsWith("kill", StringComparison.Ordinal))} kill -9, " +
             $"{faults.Count(f => f.StartsWith("postgres", StringComparison.Ordinal))} PostgreSQL crash (seed {seed}, {seconds} s, {clients} clients)",
             operations, $"passed: {report}; {history.Retries} retries; {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    /// <summary>
+    /// A month's period renewal and a 14-day grace end, due during the faults: an in-process node whose clock is in the
+    /// past opens two accounts a month ago and starts grace on one 14 days ago (durable timers are absolute instants),
+    /// then leaves before they fall due (its frozen clock would find nothing due), so the three processes fire them.
+    /// </summary>
+    private async Task<LongTimers> PlantLongTimers(string database, Dictionary<string, string> settings, int seconds)
+    {
+        await using var past = await LedgerApp.StartAsync(server, connectionString: database, settings: settings,
+            clockStart: DateTimeOffset.UtcNow.AddMonths(-2));
+        using var admin = past.Admin();
+        var opened = DateTimeOffset.UtcNow.AddSeconds(6 + seconds * 0.3).AddMonths(-1);
+        past.Clock.SetUtcNow(opened);
+        foreach (var account in LongTimers.Accounts)
+            (await admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = LongTimers.Plan }, Ct)).EnsureSuccessStatusCode();
+        var graceEnd = DateTimeOffset.UtcNow.AddSeconds(7 + seconds * 0.6);
+        past.Clock.SetUtcNow(graceEnd.AddDays(-LongTimers.GraceDays));
+        (await admin.PostAsJsonAsync($"/v1/accounts/{LongTimers.GraceAccount}/grace", new { reason = "bank test: payment failed" }, Ct)).EnsureSuccessStatusCode();
+        var timers = new LongTimers(opened.AddMonths(1), graceEnd);
+        await past.DisposeAsync();
+        Assert.True(DateTimeOffset.UtcNow < timers.Renewal.AddSeconds(-1),
+            $"the in-process node left {DateTimeOffset.UtcNow - timers.Renewal:g} after the first timer fell due (too slow a machine to plant them)");
+        return timers;
     }
 
     private static Task<BankOutcome> SendPlanChange(BankHistory history, IReadOnlyList<HttpClient> admins) =>
