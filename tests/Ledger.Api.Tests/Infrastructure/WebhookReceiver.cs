@@ -19,6 +19,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _secret;
     private int _failNext;
+    private int _loseAnswers;
 
     public ConcurrentDictionary<string, JsonElement> Received { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, int> Deliveries { get; } = new(StringComparer.Ordinal);
@@ -48,6 +49,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Answers 500 to the next <paramref name="count"/> deliveries (a receiver that is down).</summary>
     public void FailNext(int count) => Interlocked.Exchange(ref _failNext, count);
 
+    /// <summary>
+    /// Takes the next <paramref name="count"/> deliveries in (their effect counts) but answers 500, as a receiver that
+    /// crashes before it answers: each comes again with the same delivery id, a duplicate it must recognize.
+    /// </summary>
+    public void LoseAnswersToNext(int count) => Interlocked.Exchange(ref _loseAnswers, count);
+
     private async Task Receive(HttpContext http)
     {
         using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
@@ -68,7 +75,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         if (http.Request.Headers["Ledger-Delivery-Id"].ToString() != id) BadSignatures.Add(body);
         Received[id] = json;
         Deliveries.AddOrUpdate(id, 1, (_, n) => n + 1);
-        http.Response.StatusCode = 200;
+        http.Response.StatusCode = Interlocked.Decrement(ref _loseAnswers) >= 0 ? 500 : 200;
     }
 
     /// <summary>What a receiver does: recompute the HMAC of <c>t.body</c> and compare in constant time.</summary>

@@ -29,6 +29,7 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
 {
     private const string WebhookSecret = "whsec_bank_operator_4f1c";
     public const string Plan = "bank";
+    private const int LostAnswers = 2;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string? _cluster;
@@ -131,6 +132,7 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
         }
 
         var timers = await PlantLongTimers(database, settings, seconds);
+        receiver.LoseAnswersToNext(LostAnswers); // webhooks the receiver took in whose answers were lost: delivered again
 
         var history = new BankHistory();
         var until = DateTime.UtcNow.AddSeconds(seconds);
@@ -170,6 +172,8 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
         var checker = new BankChecker(database, history, accounts, seed);
         var report = await checker.CheckAsync(receiver, stripe, Ct);
         var fired = await LongTimers.CheckAsync(database, timers, seed);
+        await Eventually.Until(() => Task.FromResult(receiver.Duplicates >= LostAnswers ? "again" : null), TimeSpan.FromSeconds(60),
+            () => $"{receiver.Duplicates} duplicate webhook deliveries, though the answers to {LostAnswers} were lost (each must come again)");
         var operations = history.Entries.Count;
         var summary = $"seed {seed}: {operations} operations ({report}), {history.Attempts} HTTP attempts ({history.Retries} retries), " +
                       $"faults: {string.Join("; ", faults)}; {fired}; {clock.Elapsed.TotalSeconds:F0} s";
