@@ -31,8 +31,7 @@ public sealed class LongStreamApp(PostgresServer server) : IAsyncLifetime
         var admin = App.Admin();
         var random = new Random(20261202);
         var at = $"/v1/accounts/{Account}";
-        // every instant of the story ends in 7 ticks: PostgreSQL, which keeps microseconds, would round each of them up
-        App.Clock.Advance(TimeSpan.FromTicks((17 - App.Clock.GetUtcNow().UtcTicks % 10) % 10));
+        App.ClockOffTheMicrosecond(); // every instant of the story: PostgreSQL would round each of them up
         OpenedAt = App.Clock.GetUtcNow();
         await App.OpenAccountAsync(Account, CreditsKit.Plan);
         await App.GrantAsync(Account, 10_000_000, grantId: "base");

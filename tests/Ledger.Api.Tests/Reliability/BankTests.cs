@@ -30,6 +30,7 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
     private const string WebhookSecret = "whsec_bank_operator_4f1c";
     public const string Plan = "bank";
     private const int LostAnswers = 2;
+    private const int Lead = 60; // seconds from planting the long timers to the first falling due
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string? _cluster;
@@ -92,6 +93,8 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
             ["LEDGER_PLANS"] = PlansFile(), ["LEDGER_OPERATOR_WEBHOOK_URL"] = receiver.Url, ["LEDGER_OPERATOR_WEBHOOK_SECRET"] = WebhookSecret,
             ["LEDGER_STRIPE_API_KEY"] = "sk_test_bank", ["LEDGER_STRIPE_API_BASE"] = stripe.BaseUrl, ["LEDGER_STRIPE_WEBHOOK_SECRET"] = "whsec_bank",
         };
+        // before the processes start, so the in-process node is never a member of their cluster
+        var timers = await PlantLongTimers(database, settings, seconds);
         for (var i = 0; i < 3; i++)
         {
             var node = new LedgerProcess(database, settings);
@@ -131,7 +134,9 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
                 (await admins[i].PostAsJsonAsync(path, body, Ct)).EnsureSuccessStatusCode();
         }
 
-        var timers = await PlantLongTimers(database, settings, seconds);
+        // the load starts so that the planted timers fall due a third and two thirds into it, under the faults
+        var start = timers.Renewal - TimeSpan.FromSeconds(seconds * 0.3);
+        if (start > DateTimeOffset.UtcNow) await Task.Delay(start - DateTimeOffset.UtcNow, Ct);
         receiver.LoseAnswersToNext(LostAnswers); // webhooks the receiver took in whose answers were lost: delivered again
 
         var history = new BankHistory();
@@ -185,20 +190,24 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
     }
 
     /// <summary>
-    /// A month's period renewal and a 14-day grace end, due during the faults: an in-process node whose clock is in the
-    /// past opens two accounts a month ago and starts grace on one 14 days ago (durable timers are absolute instants),
-    /// then leaves before they fall due (its frozen clock would find nothing due), so the three processes fire them.
+    /// A month's period renewal and a 14-day grace end, due during the faults: before the three processes start, an
+    /// in-process node whose clock is in the past opens two accounts a month before and starts grace on one 14 days
+    /// before (durable timers are absolute instants), then leaves (its frozen clock would find nothing due), so the
+    /// processes fire them. Due a minute after planting: the processes' start and warm-up come first, then the load
+    /// is started to have them fall due inside it.
     /// </summary>
     private async Task<LongTimers> PlantLongTimers(string database, Dictionary<string, string> settings, int seconds)
     {
         await using var past = await LedgerApp.StartAsync(server, connectionString: database, settings: settings,
             clockStart: DateTimeOffset.UtcNow.AddMonths(-2));
         using var admin = past.Admin();
-        var opened = DateTimeOffset.UtcNow.AddSeconds(6 + seconds * 0.3).AddMonths(-1);
+        var due = DateTimeOffset.UtcNow.AddSeconds(Lead);
+        var opened = due.AddMonths(-1);
+        if (opened.AddMonths(1) < due) opened += due - opened.AddMonths(1); // (a month back from the 31st is shorter)
         past.Clock.SetUtcNow(opened);
         foreach (var account in LongTimers.Accounts)
             (await admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = LongTimers.Plan }, Ct)).EnsureSuccessStatusCode();
-        var graceEnd = DateTimeOffset.UtcNow.AddSeconds(7 + seconds * 0.6);
+        var graceEnd = opened.AddMonths(1).AddSeconds(seconds * 0.35);
         past.Clock.SetUtcNow(graceEnd.AddDays(-LongTimers.GraceDays));
         (await admin.PostAsJsonAsync($"/v1/accounts/{LongTimers.GraceAccount}/grace", new { reason = "bank test: payment failed" }, Ct)).EnsureSuccessStatusCode();
         var timers = new LongTimers(opened.AddMonths(1), graceEnd);
