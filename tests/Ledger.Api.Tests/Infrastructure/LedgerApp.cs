@@ -38,16 +38,12 @@ public sealed class LedgerApp : WebApplicationFactory<Program>
     /// <summary>Extra settings (e.g. <c>LEDGER_STRIPE_WEBHOOK_SECRET</c>, <c>LEDGER_STRIPE_API_BASE</c>), applied like environment variables.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; }
 
-    /// <summary>
-    /// Starts an app on a fresh database; the clock starts at the real time (so durable timers line up), or at
-    /// <paramref name="clockStart"/> (a node that writes the past: its timers are due at real instants).
-    /// </summary>
+    /// <summary>Starts an app on a fresh database; the clock starts at the real time (so durable timers line up).</summary>
     public static async Task<LedgerApp> StartAsync(
-        PostgresServer server, string? prefix = null, string? connectionString = null, IDictionary<string, string>? settings = null,
-        DateTimeOffset? clockStart = null)
+        PostgresServer server, string? prefix = null, string? connectionString = null, IDictionary<string, string>? settings = null)
     {
         connectionString ??= await server.CreateDatabaseAsync(prefix);
-        var app = new LedgerApp(connectionString, new FakeTimeProvider(clockStart ?? DateTimeOffset.UtcNow), settings);
+        var app = new LedgerApp(connectionString, new FakeTimeProvider(DateTimeOffset.UtcNow), settings);
         _ = app.Server; // build and start the host now
         return app;
     }

@@ -14,8 +14,7 @@ namespace Ledger.Api.Tests.Reliability;
 /// request and answer kept as a history. Meanwhile one process after another is killed with SIGKILL and started again,
 /// and PostgreSQL is stopped as a power cut would (<c>pg_ctl -m immediate</c>) and started again (crash recovery);
 /// clients retry on another process with the same <c>Idempotency-Key</c>. Holds are abandoned with ttls of seconds
-/// and grants expire within seconds, so the expiry timers fire under the faults, and so do a month's period renewal and
-/// a 14-day grace end planted in the past (<see cref="LongTimers"/>); threshold alerts leave through the
+/// and grants expire within seconds, so the expiry timers fire under the faults; threshold alerts leave through the
 /// outbox as operator webhooks to a receiver that counts duplicates, and an overage settled at a plan change leaves as
 /// a Stripe meter event to the Stripe stand-in. <see cref="BankChecker"/> then proves the history against the events.
 /// Knobs (scripts/reliability.sh): LEDGER_BANK_SEED, LEDGER_BANK_SECONDS, LEDGER_BANK_CLIENTS, LEDGER_BANK_ACCOUNTS,
@@ -30,7 +29,6 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
     private const string WebhookSecret = "whsec_bank_operator_4f1c";
     public const string Plan = "bank";
     private const int LostAnswers = 2;
-    private const int Lead = 60; // seconds from planting the long timers to the first falling due
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string? _cluster;
@@ -93,8 +91,6 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
             ["LEDGER_PLANS"] = PlansFile(), ["LEDGER_OPERATOR_WEBHOOK_URL"] = receiver.Url, ["LEDGER_OPERATOR_WEBHOOK_SECRET"] = WebhookSecret,
             ["LEDGER_STRIPE_API_KEY"] = "sk_test_bank", ["LEDGER_STRIPE_API_BASE"] = stripe.BaseUrl, ["LEDGER_STRIPE_WEBHOOK_SECRET"] = "whsec_bank",
         };
-        // before the processes start, so the in-process node is never a member of their cluster
-        var timers = await PlantLongTimers(database, settings, seconds);
         for (var i = 0; i < 3; i++)
         {
             var node = new LedgerProcess(database, settings);
@@ -134,11 +130,7 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
                 (await admins[i].PostAsJsonAsync(path, body, Ct)).EnsureSuccessStatusCode();
         }
 
-        // the load starts so that the planted timers fall due a third and two thirds into it, under the faults
-        var start = timers.Renewal - TimeSpan.FromSeconds(seconds * 0.3);
-        if (start > DateTimeOffset.UtcNow) await Task.Delay(start - DateTimeOffset.UtcNow, Ct);
         receiver.LoseAnswersToNext(LostAnswers); // webhooks the receiver took in whose answers were lost: delivered again
-
         var history = new BankHistory();
         var until = DateTime.UtcNow.AddSeconds(seconds);
         var workers = Enumerable.Range(0, clients)
@@ -176,45 +168,16 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
 
         var checker = new BankChecker(database, history, accounts, seed);
         var report = await checker.CheckAsync(receiver, stripe, Ct);
-        var fired = await LongTimers.CheckAsync(database, timers, seed);
         await Eventually.Until(() => Task.FromResult(receiver.Duplicates >= LostAnswers ? "again" : null), TimeSpan.FromSeconds(60),
             () => $"{receiver.Duplicates} duplicate webhook deliveries, though the answers to {LostAnswers} were lost (each must come again)");
         var operations = history.Entries.Count;
         var summary = $"seed {seed}: {operations} operations ({report}), {history.Attempts} HTTP attempts ({history.Retries} retries), " +
-                      $"faults: {string.Join("; ", faults)}; {fired}; {clock.Elapsed.TotalSeconds:F0} s";
+                      $"faults: {string.Join("; ", faults)}; {clock.Elapsed.TotalSeconds:F0} s";
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         TestContext.Current.SendDiagnosticMessage(summary);
         RunReport.Record("bank test, 3 processes", $"{faults.Count(f => f.StartsWith("kill", StringComparison.Ordinal))} kill -9, " +
             $"{faults.Count(f => f.StartsWith("postgres", StringComparison.Ordinal))} PostgreSQL crash (seed {seed}, {seconds} s, {clients} clients)",
             operations, $"passed: {report}; {history.Retries} retries; {clock.Elapsed.TotalSeconds:F0} s");
-    }
-
-    /// <summary>
-    /// A month's period renewal and a 14-day grace end, due during the faults: before the three processes start, an
-    /// in-process node whose clock is in the past opens two accounts a month before and starts grace on one 14 days
-    /// before (durable timers are absolute instants), then leaves (its frozen clock would find nothing due), so the
-    /// processes fire them. Due a minute after planting: the processes' start and warm-up come first, then the load
-    /// is started to have them fall due inside it.
-    /// </summary>
-    private async Task<LongTimers> PlantLongTimers(string database, Dictionary<string, string> settings, int seconds)
-    {
-        await using var past = await LedgerApp.StartAsync(server, connectionString: database, settings: settings,
-            clockStart: DateTimeOffset.UtcNow.AddMonths(-2));
-        using var admin = past.Admin();
-        var due = DateTimeOffset.UtcNow.AddSeconds(Lead);
-        var opened = due.AddMonths(-1);
-        if (opened.AddMonths(1) < due) opened += due - opened.AddMonths(1); // (a month back from the 31st is shorter)
-        past.Clock.SetUtcNow(opened);
-        foreach (var account in LongTimers.Accounts)
-            (await admin.PostAsJsonAsync("/v1/accounts", new { accountId = account, plan = LongTimers.Plan }, Ct)).EnsureSuccessStatusCode();
-        var graceEnd = opened.AddMonths(1).AddSeconds(seconds * 0.35);
-        past.Clock.SetUtcNow(graceEnd.AddDays(-LongTimers.GraceDays));
-        (await admin.PostAsJsonAsync($"/v1/accounts/{LongTimers.GraceAccount}/grace", new { reason = "bank test: payment failed" }, Ct)).EnsureSuccessStatusCode();
-        var timers = new LongTimers(opened.AddMonths(1), graceEnd);
-        await past.DisposeAsync();
-        Assert.True(DateTimeOffset.UtcNow < timers.Renewal.AddSeconds(-1),
-            $"the in-process node left {DateTimeOffset.UtcNow - timers.Renewal:g} after the first timer fell due (too slow a machine to plant them)");
-        return timers;
     }
 
     private static Task<BankOutcome> SendPlanChange(BankHistory history, IReadOnlyList<HttpClient> admins) =>
