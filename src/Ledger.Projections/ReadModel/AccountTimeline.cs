@@ -45,25 +45,13 @@ public static class AccountTimeline
     {
         if (await session.Events.FetchStreamStateAsync(accountId, ct) is not { } stream) return null;
         var last = await LastVersionBefore(session, accountId, stream.Version, end, ct);
-        var mark = (await Marks(session, accountId, ct)).LastOrDefault(m => m.Instant < notAfter && m.Version <= last);
-        var start = mark is null ? null : await session.LoadAsync<AccountSnapshot>(mark.Id, ct);
+        var start = await session.Query<AccountSnapshot>()
+            .Where(s => s.AccountId == accountId && s.InstantTicks < notAfter.UtcTicks && s.Version <= last)
+            .OrderByDescending(s => s.Version).FirstOrDefaultAsync(ct);
         var from = start?.Version ?? 0;
         var events = last <= from ? [] : await session.Events.FetchStreamAsync(accountId, last, fromVersion: from + 1, token: ct);
         return new History(start, events);
     }
-
-    /// <summary>
-    /// Where the account's snapshots are, in version order (one row per <see cref="AccountSnapshot.Every"/> events), with
-    /// their instants in ticks: compared here exactly (read as a timestamp, PostgreSQL would round it to microseconds, and
-    /// a snapshot taken at the very instant asked for could count as after it).
-    /// </summary>
-    private static async Task<List<SnapshotMark>> Marks(IQuerySession session, string accountId, CancellationToken ct) =>
-        [.. (await session.Query<AccountSnapshot>().Where(s => s.AccountId == accountId).OrderBy(s => s.Version)
-            .Select(s => new { s.Id, s.Version, s.InstantTicks }).ToListAsync(ct))
-            .Where(s => s.InstantTicks > 0) // (a snapshot stored without it bounds nothing: the search is only wider)
-            .Select(s => new SnapshotMark(s.Id, s.Version, new DateTimeOffset(s.InstantTicks, TimeSpan.Zero)))];
-
-    private sealed record SnapshotMark(string Id, long Version, DateTimeOffset Instant);
 
     private static async Task<long> LastVersionWhere(
         IQuerySession session, string accountId, long streamVersion, DateTimeOffset at, bool inclusive, CancellationToken ct)
@@ -77,10 +65,15 @@ public static class AccountTimeline
 
         if (streamVersion == 0 || await HappenedAt(streamVersion)) return streamVersion; // the usual read: up to now
         // the snapshots on either side of the instant bound the search
-        var marks = await Marks(session, accountId, ct);
-        long low = marks.LastOrDefault(m => Happened(m.Instant))?.Version ?? 0;
-        var above = marks.FirstOrDefault(m => !Happened(m.Instant))?.Version;
-        long high = Math.Min(streamVersion - 1, (above ?? streamVersion) - 1);
+        // (compared in ticks: PostgreSQL rounds a timestamp to microseconds, so a snapshot taken at the very instant asked
+        // for would count as after it; a snapshot stored without InstantTicks, null there, bounds nothing: the search is only wider)
+        var (snapshots, ticks) = (session.Query<AccountSnapshot>().Where(s => s.AccountId == accountId), at.UtcTicks);
+        var below = await (inclusive ? snapshots.Where(s => s.InstantTicks <= ticks) : snapshots.Where(s => s.InstantTicks < ticks))
+            .OrderByDescending(s => s.Version).Select(s => s.Version).FirstOrDefaultAsync(ct);
+        var firstAbove = await (inclusive ? snapshots.Where(s => s.InstantTicks > ticks) : snapshots.Where(s => s.InstantTicks >= ticks))
+            .OrderBy(s => s.Version).Select(s => s.Version).Take(1).ToListAsync(ct);
+        long? above = firstAbove.Count > 0 ? firstAbove[0] : null;
+        long low = below, high = Math.Min(streamVersion - 1, (above ?? streamVersion) - 1);
         while (low < high)
         {
             var middle = low + (high - low + 1) / 2;

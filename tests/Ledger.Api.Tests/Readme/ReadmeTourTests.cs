@@ -25,8 +25,8 @@ public sealed partial class ReadmeTourTests
     {
         var (_, script, expected) = Blocks().Single(b => b.Title == title);
         // a tour ends with `kill %1`, which does not wait for the service to stop: the next tour waits for the port
-        for (var waited = 0; PortInUse(5080) && waited < 120; waited++) await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
-        Assert.False(PortInUse(5080), "port 5080 is in use: the README tours start the service there");
+        await Eventually.Until(() => Task.FromResult(PortInUse(5080) ? null : "free"), TimeSpan.FromSeconds(60),
+            () => "port 5080 is in use: the README tours start the service there");
         var root = PostgresServer.FindRepositoryRoot();
         var start = new ProcessStartInfo("bash", ["-c", script]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment.Remove("LEDGER_DATABASE"); // the tours provision the repository's own PostgreSQL

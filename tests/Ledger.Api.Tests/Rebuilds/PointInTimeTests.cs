@@ -99,12 +99,11 @@ public sealed class PointInTimeTests(LongStreamApp fixture) : IClassFixture<Long
             .Append(last).Concat(stored.Select(s => s.Instant)).ToList();
         foreach (var at in instants)
         {
-            var what = $"asOf {at:O} (seed {seed}; the replay's prefix ends at v{stream.TakeWhile(e => AccountTimeline.InstantOf(e) <= at).Count()})";
+            var prefix = stream.TakeWhile(e => AccountTimeline.InstantOf(e) <= at).Count();
             var response = await Admin.Get($"/v1/accounts/{Account}/balance?asOf={CreditsKit.Iso(at)}");
             var balance = await response.ShouldBe(200);
-            var prefix = stream.TakeWhile(e => AccountTimeline.InstantOf(e) <= at).Count();
             var expected = Replay(stream, prefix, at);
-            what += $"; served v{balance.GetProperty("version").GetInt64()} replaying {Replayed(response)} events; snapshots {snapshots}";
+            var what = $"asOf {at:O} (seed {seed}; the replay's prefix ends at v{prefix}); served v{balance.GetProperty("version").GetInt64()} replaying {Replayed(response)} events; snapshots {snapshots}";
             ShouldMatch(balance, expected, what);
             Replayed(response).ShouldBeLessThan(AccountSnapshot.Every + 64, what);
             if (prefix > AccountSnapshot.Every + 64) Replayed(response).ShouldBeLessThan(prefix, what);
