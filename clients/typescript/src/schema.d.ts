@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Open an account on a plan
-         * @description Opens an account under the id you use for the customer (1-64 characters of `[A-Za-z0-9_.:-]`) and grants the plan's first-period allowance. Opening the same id on the same plan again answers 200 with the account (safe to retry); on another plan, 409 `account-exists`.
+         * @description Opens an account under the id you use for the customer (1-64 characters of `[A-Za-z0-9_.:-]`) and grants the plan's first-period allowance. With `billingCycleAnchor` (as Stripe's `billing_cycle_anchor`: later than now, at most a month away) the first period ends there with its allowance prorated to the month, and periods renew monthly from it; align it with the Stripe subscription's cycle. Opening the same id on the same plan again answers 200 with the account (safe to retry); on another plan, 409 `account-exists`.
          */
         post: operations["POST_v1_accounts"];
         delete?: never;
@@ -199,7 +199,7 @@ export interface paths {
         put?: never;
         /**
          * Start a payment grace period: ai off at once, its holds released; suspension at grace end
-         * @description What a failed payment does (Stripe's `invoice.payment_failed` does the same): the account enters grace, `ai` is off at once and its open holds are released; without payment, the account is suspended when grace ends (the plan's grace days). 409 `account-state-conflict` if it is not active.
+         * @description What a failed payment does (Stripe's `invoice.payment_failed` does the same): the account enters grace, `ai` is off at once and its open holds are released; without payment, the account is suspended when grace ends: the plan's grace days, or `endsAt` (later than now, within a year) when given, as for a payment retry schedule agreed with the customer. 409 `account-state-conflict` if it is not active.
          */
         post: operations["POST_v1_accounts_accountId_grace"];
         delete?: never;
@@ -1039,6 +1039,8 @@ export interface components {
             metadata?: {
                 [key: string]: string;
             };
+            /** Format: date-time */
+            billingCycleAnchor?: string;
         };
         CreateApiKeyRequest: {
             name: string;
@@ -1531,6 +1533,11 @@ export interface components {
             refunded: number;
             /** Format: int64 */
             upcoming: number;
+        };
+        StartGraceRequest: {
+            reason: string;
+            /** Format: date-time */
+            endsAt?: string;
         };
         StatementBound: {
             /** Format: date-time */
@@ -3402,7 +3409,7 @@ export interface operations {
                  *       "reason": "invoice.payment_failed for in_1QbXyZ"
                  *     }
                  */
-                "application/json": components["schemas"]["StatusChangeRequest"];
+                "application/json": components["schemas"]["StartGraceRequest"];
             };
         };
         responses: {

@@ -11,7 +11,13 @@ using Wolverine.Http;
 
 namespace Ledger.Api.Accounts;
 
-public sealed record CreateAccountRequest(string? AccountId, string? Plan, string? StripeCustomerId, IDictionary<string, string>? Metadata)
+/// <param name="BillingCycleAnchor">
+/// Optional, as Stripe's <c>billing_cycle_anchor</c>: the first period ends here (later than now, at most a month away),
+/// with the allowance prorated to the month; periods then renew monthly from it. Without it, periods renew monthly from
+/// the opening.
+/// </param>
+public sealed record CreateAccountRequest(
+    string? AccountId, string? Plan, string? StripeCustomerId, IDictionary<string, string>? Metadata, DateTimeOffset? BillingCycleAnchor = null)
 {
     public sealed class Validator : AbstractValidator<CreateAccountRequest>
     {
@@ -33,7 +39,7 @@ public static class OpenAccountEndpoint
     [Authorize(Policy = Scopes.Write)]
     [Tags("Accounts")]
     [EndpointSummary("Open an account on a plan")]
-    [EndpointDescription("Opens an account under the id you use for the customer (1-64 characters of `[A-Za-z0-9_.:-]`) and grants the plan's first-period allowance. Opening the same id on the same plan again answers 200 with the account (safe to retry); on another plan, 409 `account-exists`.")]
+    [EndpointDescription("Opens an account under the id you use for the customer (1-64 characters of `[A-Za-z0-9_.:-]`) and grants the plan's first-period allowance. With `billingCycleAnchor` (as Stripe's `billing_cycle_anchor`: later than now, at most a month away) the first period ends there with its allowance prorated to the month, and periods renew monthly from it; align it with the Stripe subscription's cycle. Opening the same id on the same plan again answers 200 with the account (safe to retry); on another plan, 409 `account-exists`.")]
     [ProducesResponseType<AccountView>(StatusCodes.Status201Created)]
     [ProducesResponseType<AccountView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, Problems.ContentType)]
@@ -41,7 +47,7 @@ public static class OpenAccountEndpoint
     public static AccountWrite Post(CreateAccountRequest? body)
     {
         var command = new OpenAccount(body!.AccountId!, body!.Plan!, body!.StripeCustomerId,
-            body!.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata));
+            body!.Metadata is null ? null : new Dictionary<string, string>(body!.Metadata), body!.BillingCycleAnchor);
         return new AccountWrite(command.AccountId, command, w => w.Created(AccountView.From(w.Reading)));
     }
 }

@@ -36,6 +36,15 @@ public sealed record StatusChangeRequest(string? Reason)
     }
 }
 
+/// <param name="EndsAt">Optional: when grace ends (later than now, within a year); the plan's grace days without it.</param>
+public sealed record StartGraceRequest(string? Reason, DateTimeOffset? EndsAt = null)
+{
+    public sealed class Validator : AbstractValidator<StartGraceRequest>
+    {
+        public Validator() => RuleFor(x => x.Reason).NotEmpty().WithMessage("Required.").ValidText();
+    }
+}
+
 public static class EntitlementsEndpoints
 {
     [WolverineGet("/v1/accounts/{accountId}/entitlements")]
@@ -60,11 +69,11 @@ public static class EntitlementsEndpoints
     [Authorize(Policy = Scopes.Admin)]
     [Tags("Entitlements")]
     [EndpointSummary("Start a payment grace period: ai off at once, its holds released; suspension at grace end")]
-    [EndpointDescription("What a failed payment does (Stripe's `invoice.payment_failed` does the same): the account enters grace, `ai` is off at once and its open holds are released; without payment, the account is suspended when grace ends (the plan's grace days). 409 `account-state-conflict` if it is not active.")]
+    [EndpointDescription("What a failed payment does (Stripe's `invoice.payment_failed` does the same): the account enters grace, `ai` is off at once and its open holds are released; without payment, the account is suspended when grace ends: the plan's grace days, or `endsAt` (later than now, within a year) when given, as for a payment retry schedule agreed with the customer. 409 `account-state-conflict` if it is not active.")]
     [ProducesResponseType<EntitlementsView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, Problems.ContentType)]
-    public static AccountWrite StartGrace(string accountId, StatusChangeRequest? body, PlanCatalog plans) =>
-        Change(accountId, new StartGrace(body!.Reason), plans);
+    public static AccountWrite StartGrace(string accountId, StartGraceRequest? body, PlanCatalog plans) =>
+        Change(accountId, new StartGrace(body!.Reason, body!.EndsAt), plans);
 
     [WolverinePost("/v1/accounts/{accountId}/grace/end")]
     [Authorize(Policy = Scopes.Admin)]

@@ -13,6 +13,9 @@ public static class Limits
     public const int MinTtlSeconds = 1;
     public const int MaxTtlSeconds = 24 * 60 * 60;
 
+    /// <summary>Longest grace period an admin may set by hand (<c>endsAt</c>): a year.</summary>
+    public const int MaxGraceDays = 366;
+
     public const int MaxPriority = 100;
     public const int MaxMetadataEntries = 50;
 }

@@ -18,6 +18,8 @@ public sealed record StartGrace(string? Reason, DateTimeOffset? EndsAt = null) :
         if (account is null) return Decision.Reject(Rejection.AccountNotFound("?"));
         if (account.Status == AccountStatus.Grace) return Decision.Replay;
         if (account.Status != AccountStatus.Active) return Decision.Reject(Status.Conflict(account, "start a grace period"));
+        if (EndsAt is { } end && (end <= context.Now || end > context.Now.AddDays(Limits.MaxGraceDays)))
+            return Decision.Reject(Rejection.Invalid("endsAt", $"A grace period must end later than now and within {Limits.MaxGraceDays} days."));
         var endsAt = EndsAt ?? context.Now.AddDays(context.Plan?.GraceDays ?? 14);
         var started = new GraceStarted(account.Id, Reason, endsAt, context.Now);
         return new Decision.Accepted([started, .. Features.ReleaseHoldsTurnedOff(account.Then([started]),

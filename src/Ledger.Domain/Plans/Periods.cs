@@ -22,7 +22,7 @@ public static class Periods
         if (carry > 0)
             events.Add(PlanGrant(state.Id, period.RolloverGrantId, carry, period.End, at, "rollover from the previous period", priority: 19));
         if (state.Status == AccountStatus.Active && plan.Allowance > 0)
-            events.Add(Allowance(state.Id, plan, period, at));
+            events.AddRange(Allowance(state.Id, plan, period, at));
         return events;
     }
 
@@ -35,25 +35,34 @@ public static class Periods
     {
         if (state.Status != AccountStatus.Active || state.Period is not { } period || at >= period.End) return [];
         if (withheld)
-            return plan.Allowance > 0 && !state.Blocks.ContainsKey(period.AllowanceGrantId) ? [Allowance(state.Id, plan, period, at)] : [];
+            return plan.Allowance > 0 && !state.Blocks.ContainsKey(period.AllowanceGrantId) ? [.. Allowance(state.Id, plan, period, at)] : [];
         var amount = Prorate(plan.Allowance - state.PeriodAllowance, period, at);
         // a grant id is never granted twice (it would replace the block and its history)
         if (amount <= 0 || state.Blocks.ContainsKey(period.ProrationGrantId(plan.Id))) return [];
         return [PlanGrant(state.Id, period.ProrationGrantId(plan.Id), amount, period.End, at, reason, level: plan.Allowance)];
     }
 
-    /// <summary>floor(<paramref name="difference"/> × time left / period length), in exact integer arithmetic.</summary>
+    /// <summary>
+    /// floor(<paramref name="difference"/> × time left / the cycle's length), in exact integer arithmetic: the cycle is the
+    /// period itself, or the month a first period cut short by a billing cycle anchor is the tail of.
+    /// </summary>
     public static long Prorate(long difference, BillingPeriod period, DateTimeOffset at)
     {
         if (difference <= 0 || at >= period.End) return 0;
         // Exact integer arithmetic: a double rounds e.g. 84 × 17/28 (= 51) down to 50.
-        var length = (period.End - period.Start).Ticks;
+        var length = (period.End - period.CycleStart).Ticks;
         var left = Math.Clamp((period.End - at).Ticks, 0, length);
         return (long)((Int128)difference * left / length);
     }
 
-    private static CreditsGranted Allowance(string accountId, PlanTerms plan, BillingPeriod period, DateTimeOffset at) =>
-        PlanGrant(accountId, period.AllowanceGrantId, plan.Allowance, period.End, at, $"{plan.Id} allowance", level: plan.Allowance);
+    /// <summary>The period's allowance: the plan's, prorated when the period is the short tail of a cycle (an anchored first period).</summary>
+    public static long AllowanceFor(PlanTerms plan, BillingPeriod period) => Prorate(plan.Allowance, period, period.Start);
+
+    private static IEnumerable<CreditsGranted> Allowance(string accountId, PlanTerms plan, BillingPeriod period, DateTimeOffset at)
+    {
+        var amount = AllowanceFor(plan, period);
+        if (amount > 0) yield return PlanGrant(accountId, period.AllowanceGrantId, amount, period.End, at, $"{plan.Id} allowance", level: plan.Allowance);
+    }
 
     public static CreditsGranted PlanGrant(string accountId, string grantId, long amount, DateTimeOffset expiresAt, DateTimeOffset at,
         string reason, int priority = 20, long? level = null) =>

@@ -39,6 +39,13 @@ public enum OverageSettlement
 /// <summary>A billing period: [Start, End).</summary>
 public sealed record BillingPeriod(DateTimeOffset Start, DateTimeOffset End)
 {
+    /// <summary>
+    /// Where the full cycle this period ends would have begun: <see cref="Start"/>, except for a first period cut short by a
+    /// billing cycle anchor (it ends before a month has passed), whose cycle began a month before its end. Prorations
+    /// measure time left against this, so a short period grants at the plan's monthly rate (docs/adr/0066).
+    /// </summary>
+    public DateTimeOffset CycleStart => End < PlanTerms.PeriodEnd(Start) ? End.AddMonths(-PlanTerms.PeriodMonths) : Start;
+
     public string AllowanceGrantId => $"plan:{Start.UtcDateTime:yyyyMMddTHHmmss}";
     public string RolloverGrantId => $"rollover:{Start.UtcDateTime:yyyyMMddTHHmmss}";
     public string ProrationGrantId(string plan) => $"proration:{plan}:{Start.UtcDateTime:yyyyMMddTHHmmss}";

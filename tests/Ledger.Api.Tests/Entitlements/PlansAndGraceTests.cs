@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Ledger.Api.Tests.Infrastructure;
+using Shouldly;
 using Xunit;
 
 namespace Ledger.Api.Tests.Entitlements;
@@ -115,6 +116,22 @@ public sealed class PlansAndGraceTests(PostgresServer server) : IAsyncLifetime
         await Post("/v1/accounts/grace-1/usage", new { amount = 10, feature = "ai" }, 201);
         var restoreTwice = await _admin.PostAsJsonAsync("/v1/accounts/grace-1/restore", new { reason = "twice" }, Ct);
         await restoreTwice.ShouldBeProblem(409, "account-state-conflict");
+    }
+
+    [Fact]
+    public async Task A_grace_end_given_by_hand_is_kept_and_one_in_the_past_is_a_field_error()
+    {
+        await _app.OpenAccountAsync("grace-until", "starter");
+        var refused = await _admin.PostAsJsonAsync("/v1/accounts/grace-until/grace",
+            new { reason = "card declined", endsAt = _app.Clock.GetUtcNow().AddMinutes(-1) }, Ct);
+        (await refused.ShouldBeProblem(400, "validation")).GetProperty("errors").EnumerateObject().Select(e => e.Name).ShouldBe(["endsAt"]);
+        Assert.Equal("active", (await Get("/v1/accounts/grace-until/entitlements")).GetProperty("status").GetString());
+
+        var endsAt = _app.Clock.GetUtcNow().AddDays(3);
+        var started = await Post("/v1/accounts/grace-until/grace", new { reason = "card declined", endsAt }, 200);
+        Assert.Equal(endsAt, started.GetProperty("graceEndsAt").GetDateTimeOffset());
+        _app.Clock.SetUtcNow(endsAt.AddSeconds(1));
+        Assert.Equal("suspended", (await Get("/v1/accounts/grace-until/entitlements")).GetProperty("status").GetString());
     }
 
     [Fact]

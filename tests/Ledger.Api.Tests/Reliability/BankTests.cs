@@ -14,7 +14,8 @@ namespace Ledger.Api.Tests.Reliability;
 /// request and answer kept as a history. Meanwhile one process after another is killed with SIGKILL and started again,
 /// and PostgreSQL is stopped as a power cut would (<c>pg_ctl -m immediate</c>) and started again (crash recovery);
 /// clients retry on another process with the same <c>Idempotency-Key</c>. Holds are abandoned with ttls of seconds
-/// and grants expire within seconds, so the expiry timers fire under the faults; threshold alerts leave through the
+/// and grants expire within seconds, so the expiry timers fire under the faults, and so do two period renewals (accounts
+/// opened with a billing cycle anchor inside the run) and a grace end (<see cref="LongTimers"/>); threshold alerts leave through the
 /// outbox as operator webhooks to a receiver that counts duplicates, and an overage settled at a plan change leaves as
 /// a Stripe meter event to the Stripe stand-in. <see cref="BankChecker"/> then proves the history against the events.
 /// Knobs (scripts/reliability.sh): LEDGER_BANK_SEED, LEDGER_BANK_SECONDS, LEDGER_BANK_CLIENTS, LEDGER_BANK_ACCOUNTS,
@@ -132,6 +133,7 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
 
         receiver.LoseAnswersToNext(LostAnswers); // webhooks the receiver took in whose answers were lost: delivered again
         var history = new BankHistory();
+        var timers = await LongTimers.SetAsync(admin, DateTimeOffset.UtcNow, seconds, Ct);
         var until = DateTime.UtcNow.AddSeconds(seconds);
         var workers = Enumerable.Range(0, clients)
             .Select(c => new BankClient(c, HashCode.Combine(seed, c), accounts, writers, admins, history)).ToList();
@@ -167,12 +169,13 @@ public sealed class BankTests(PostgresServer server) : IAsyncLifetime
         await Task.WhenAll(load);
 
         var checker = new BankChecker(database, history, accounts, seed);
+        var fired = await timers.CheckAsync(database, seed); // first: the webhooks the checker expects include theirs
         var report = await checker.CheckAsync(receiver, stripe, Ct);
         await Eventually.Until(() => Task.FromResult(receiver.Duplicates >= LostAnswers ? "again" : null), TimeSpan.FromSeconds(60),
             () => $"{receiver.Duplicates} duplicate webhook deliveries, though the answers to {LostAnswers} were lost (each must come again)");
         var operations = history.Entries.Count;
         var summary = $"seed {seed}: {operations} operations ({report}), {history.Attempts} HTTP attempts ({history.Retries} retries), " +
-                      $"faults: {string.Join("; ", faults)}; {clock.Elapsed.TotalSeconds:F0} s";
+                      $"faults: {string.Join("; ", faults)}; {fired}; {clock.Elapsed.TotalSeconds:F0} s";
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         TestContext.Current.SendDiagnosticMessage(summary);
         RunReport.Record("bank test, 3 processes", $"{faults.Count(f => f.StartsWith("kill", StringComparison.Ordinal))} kill -9, " +

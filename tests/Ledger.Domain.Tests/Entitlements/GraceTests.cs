@@ -65,6 +65,17 @@ public class GraceTests : StarterWithHolds
         Starter().When(Admin.StartGrace(endsAt: Day(9)), Day(1)).Then(GraceBegan(Day(1), endsAt: Day(9)));
     }
 
+    [Theory]
+    [InlineData(0, 0)] // now
+    [InlineData(-43_200, 0)] // the past
+    [InlineData(Limits.MaxGraceDays * 86_400, 1)] // a tick beyond a year from now
+    public void A_grace_end_given_by_hand_must_be_later_than_now_and_within_a_year(int seconds, long ticks) =>
+        Starter().When(Admin.StartGrace(endsAt: Day(1).AddSeconds(seconds).AddTicks(ticks)), Day(1)).ThenRejected(RejectionCodes.Validation);
+
+    [Fact]
+    public void A_grace_end_a_year_away_is_accepted() =>
+        Starter().When(Admin.StartGrace(endsAt: Day(1 + Limits.MaxGraceDays)), Day(1)).Then(GraceBegan(Day(1), endsAt: Day(1 + Limits.MaxGraceDays)));
+
     [Fact]
     public void Starting_grace_again_is_a_replay_and_keeps_the_first_end() =>
         Starter(GraceBegan(Day(1))).When(Admin.StartGrace(endsAt: Day(30)), Day(2)).ThenReplayed().State.GraceEndsAt.ShouldBe(Day(15));

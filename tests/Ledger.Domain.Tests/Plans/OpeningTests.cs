@@ -35,6 +35,55 @@ public class OpeningTests
         spec.State.Blocks.Keys.ShouldBe(["plan:20300131T123000"]);
     }
 
+    // Jan 1 to Jan 11: the first ten days of a cycle anchored on the 11th, whose month (Dec 11 to Jan 11) has 31 days.
+    private static readonly DateTimeOffset Jan11 = T0.AddDays(10);
+    private static readonly BillingPeriod Anchored = new(T0, Jan11);
+
+    private static CreditsGranted AnchoredAllowance(long amount) =>
+        new(Acc, Anchored.AllowanceGrantId, amount, GrantSource.Plan, 20, null, Jan11, null, null, "starter allowance", T0, AllowanceLevel: Starter.Allowance);
+
+    [Fact]
+    public void A_billing_cycle_anchor_ends_the_first_period_there_with_the_allowance_prorated_to_the_month()
+    {
+        var spec = Given().On(Starter)
+            .When(Do.Open(Starter.Id) with { BillingCycleAnchor = Jan11 }, T0)
+            .Then(OpenedOn(Starter), new PeriodStarted(Acc, Starter.Id, T0, Jan11, T0), AnchoredAllowance(10_000 * 10 / 31)); // 3,225
+
+        spec.State.Period.ShouldBe(Anchored);
+        spec.State.PeriodAllowance.ShouldBe(Starter.Allowance); // the monthly level, so a move up prorates at the monthly rate
+        spec.Balance.Available.ShouldBe(3_225);
+    }
+
+    [Fact]
+    public void After_the_anchor_periods_are_whole_months_from_it_with_the_whole_allowance() =>
+        Given(OpenedOn(Starter), new PeriodStarted(Acc, Starter.Id, T0, Jan11, T0), AnchoredAllowance(3_225)).On(Starter)
+            .When(Do.CatchUp(), Jan11.AddDays(1))
+            .Then(PeriodBegan(Starter, Jan11), AllowanceGranted(Starter, Jan11), new GrantExpired(Acc, Anchored.AllowanceGrantId, 3_225, Jan11))
+            .State.Period.ShouldBe(new BillingPeriod(Jan11, Jan11.AddMonths(1)));
+
+    [Fact]
+    public void A_move_up_in_an_anchored_first_period_grants_the_rise_at_the_monthly_rate() =>
+        Given(OpenedOn(Starter), new PeriodStarted(Acc, Starter.Id, T0, Jan11, T0), AnchoredAllowance(3_225)).On(Starter)
+            .When(Admin.ChangePlan(Pro), Day(5)) // 5 of the cycle's 31 days left
+            .Then(PlanMoved(Starter, Pro, Day(5)),
+                new CreditsGranted(Acc, Anchored.ProrationGrantId(Pro.Id), 90_000 * 5 / 31, GrantSource.Plan, 20, null, Jan11, null, null,
+                    "proration: starter to pro", Day(5), AllowanceLevel: Pro.Allowance)); // 14,516, not 90,000 × 5/10
+
+    [Theory]
+    [InlineData(0L)] // now
+    [InlineData(-1L)] // the past
+    [InlineData(1L)] // a tick more than a month away
+    public void An_anchor_not_later_than_now_or_more_than_a_month_away_is_refused(long ticks) =>
+        Given().On(Starter)
+            .When(Do.Open(Starter.Id) with { BillingCycleAnchor = ticks > 0 ? Feb1.AddTicks(ticks) : T0.AddTicks(ticks) }, T0)
+            .ThenRejected(RejectionCodes.Validation);
+
+    [Fact]
+    public void An_anchor_a_month_away_is_the_ordinary_first_period() =>
+        Given().On(Starter)
+            .When(Do.Open(Starter.Id) with { BillingCycleAnchor = Feb1 }, T0)
+            .Then(OpenedOn(Starter), PeriodBegan(Starter, T0), AllowanceGranted(Starter, T0));
+
     [Fact]
     public void Payg_has_no_allowance_but_a_trial_grant_that_never_expires()
     {

@@ -141,7 +141,7 @@ internal sealed class World
     [
         "~rollover", "~proration", "~restored-allowance", "~restored-proration", "~grace-hold-released", "~suspension-hold-released",
         "~alarm-frozen", "~settled-at-change", "~held-overage-settled", "~reclaimed-after-release", "~commit-excess-refused",
-        "~featureless-hold-released", "~void-of-nothing",
+        "~featureless-hold-released", "~void-of-nothing", "~anchored-allowance",
         "~alert:balance.low", "~alert:balance.depleted", "~alert:quota.warning", "~alert:quota.exhausted",
     ];
 
@@ -303,12 +303,21 @@ internal sealed class World
 
     private void Milestone(string what) => Seen[what] = Seen.GetValueOrDefault(what) + 1;
 
+    /// <summary>
+    /// Opens the account, in a quarter of the sequences with a billing cycle anchor (a short first period, its allowance
+    /// prorated), after an anchor refused as out of range.
+    /// </summary>
     private void OpenFirst()
     {
-        Execute(Do.Open(plan), Expect.Accept, () =>
+        var kind = picks[0].B / 256 % 4;
+        if (kind == 3)
+            Execute(Do.Open(plan) with { BillingCycleAnchor = picks[0].C % 2 == 0 ? now : now.AddMonths(1).AddTicks(1) },
+                Expect.Reject(RejectionCodes.Validation));
+        DateTimeOffset? anchor = kind switch { 1 => now.AddSeconds(3 * 86400 + 7), 2 => now.AddDays(17).AddSeconds(picks[0].C), _ => null };
+        Execute(Do.Open(plan) with { BillingCycleAnchor = anchor }, Expect.Accept, () =>
         {
             if (Terms is not { } terms) return;
-            StartPeriod(new BillingPeriod(now, now.AddMonths(1)), terms);
+            StartPeriod(new BillingPeriod(now, anchor ?? now.AddMonths(1)), terms);
             if (terms.TrialGrant > 0) planGrants["trial"] = terms.TrialGrant;
         });
     }
@@ -612,8 +621,10 @@ internal sealed class World
         periodPeak = terms.Allowance;
         withheld = status != AccountStatus.Active;
         level = 0;
-        if (withheld || terms.Allowance == 0) return;
-        planGrants[next.AllowanceGrantId] = terms.Allowance;
+        var amount = Prorate(terms.Allowance, next, next.Start); // all of it, but in an anchored first period
+        if (withheld || amount == 0) return;
+        if (amount < terms.Allowance) Milestone("~anchored-allowance");
+        planGrants[next.AllowanceGrantId] = amount;
         level = terms.Allowance;
     }
 
@@ -626,8 +637,8 @@ internal sealed class World
         if (Terms is not { } terms || period is not { } p || p.End <= now || status != AccountStatus.Active) return;
         if (wasWithheld)
         {
-            if (terms.Allowance == 0 || planGrants.ContainsKey(p.AllowanceGrantId)) return;
-            planGrants[p.AllowanceGrantId] = terms.Allowance;
+            if (Prorate(terms.Allowance, p, p.Start) == 0 || planGrants.ContainsKey(p.AllowanceGrantId)) return;
+            planGrants[p.AllowanceGrantId] = Prorate(terms.Allowance, p, p.Start);
             level = terms.Allowance;
             Milestone("~restored-allowance");
             return;
@@ -642,11 +653,17 @@ internal sealed class World
 
     private void DoStartGrace(Step s)
     {
-        DateTimeOffset? endsAt = s.B % 4 == 0 ? now.AddSeconds(TimeSteps[s.C % TimeSteps.Length]) : null;
+        DateTimeOffset? endsAt = (s.B % 8) switch
+        {
+            0 => now.AddSeconds(TimeSteps[s.C % TimeSteps.Length]),
+            4 => s.C % 2 == 0 ? now : now.AddDays(Limits.MaxGraceDays).AddTicks(1), // out of range
+            _ => null,
+        };
         var expect = status switch
         {
             AccountStatus.Grace => Expect.Replay,
             AccountStatus.Suspended => Expect.Reject(RejectionCodes.AccountStateConflict),
+            _ when s.B % 8 == 4 => Expect.Reject(RejectionCodes.Validation),
             _ => Expect.Accept,
         };
         Execute(Admin.StartGrace(s.A % 2 == 0 ? null : "card declined", endsAt), expect, () =>
@@ -725,9 +742,15 @@ internal sealed class World
         return holding;
     }
 
-    /// <summary>floor((new - old) × left / length) in exact integer arithmetic (docs/adr/0009).</summary>
-    private static long Prorate(long difference, BillingPeriod p, DateTimeOffset at) =>
-        (long)((Int128)difference * (p.End - at).Ticks / (p.End - p.Start).Ticks);
+    /// <summary>
+    /// floor((new - old) × left / length) in exact integer arithmetic (docs/adr/0009); the length is a month's for a first
+    /// period a billing cycle anchor cut short (the month before its end), the period's own otherwise (docs/adr/0066).
+    /// </summary>
+    private static long Prorate(long difference, BillingPeriod p, DateTimeOffset at)
+    {
+        var cycle = p.Start.AddMonths(1) > p.End ? p.End.AddMonths(-1) : p.Start;
+        return (long)((Int128)difference * (p.End - at).Ticks / (p.End - cycle).Ticks);
+    }
 
     /// <summary>
     /// A move to any of the plans (the one it is on is a replay). Overage owed is settled as the plan left says; moving
@@ -875,7 +898,7 @@ internal sealed class World
             Check(outcome.Events.Count == 0, "a refused or replayed command wrote events");
             Check(ReferenceEquals(outcome.Account, before) && ReferenceEquals(outcome.Known, knownBefore), "a refused or replayed command changed the state");
         }
-        CheckState(outcome.Events);
+        if (account is not null) CheckState(outcome.Events); // (nothing yet after a refused opening)
     }
 
     /// <summary>
@@ -981,8 +1004,12 @@ internal sealed class World
                     CheckPlanGrant(cur!, terms, g);
                     break;
                 case PeriodStarted ps:
-                    Check(ps.Plan == cur!.Plan && ps.PeriodEnd == ps.PeriodStart.AddMonths(1) && ps.StartedAt >= ps.PeriodStart
-                        && (cur.Period is null ? ps.PeriodStart == ps.StartedAt : ps.PeriodStart == cur.Period.End),
+                    // a month long, but the first, which a billing cycle anchor may cut short (ending at the anchor)
+                    var monthLong = ps.PeriodEnd == ps.PeriodStart.AddMonths(1);
+                    Check(ps.Plan == cur!.Plan && ps.StartedAt >= ps.PeriodStart
+                        && (cur.Period is null
+                            ? ps.PeriodStart == ps.StartedAt && (monthLong || ps.PeriodEnd > ps.PeriodStart && ps.PeriodEnd < ps.PeriodStart.AddMonths(1) && log.Count == 0)
+                            : ps.PeriodStart == cur.Period.End && monthLong),
                         $"a period that does not follow the last: {Canonical.Event(e)} after {cur.Period}");
                     break;
                 case GraceStarted:
@@ -1037,7 +1064,8 @@ internal sealed class World
     {
         if (g.GrantId.StartsWith("plan:", StringComparison.Ordinal))
         {
-            Check(terms is not null && cur.Period is { } p && g.GrantId == p.AllowanceGrantId && g.ExpiresAt == p.End && g.Amount == terms.Allowance
+            Check(terms is not null && cur.Period is { } p && g.GrantId == p.AllowanceGrantId && g.ExpiresAt == p.End
+                && g.Amount == Prorate(terms.Allowance, p, p.Start)
                 && g.Source == GrantSource.Plan && cur.Status == AccountStatus.Active && g.AllowanceLevel == terms.Allowance,
                 $"an allowance that is not the current period's, or granted while not active: {Canonical.Event(g)}");
         }
@@ -1135,7 +1163,9 @@ internal sealed class World
             var periodGrants = v.Blocks.Values.Where(x => x.GrantId == current.AllowanceGrantId
                 || x.GrantId.StartsWith("proration:", StringComparison.Ordinal) && x.GrantId.EndsWith(current.AllowanceGrantId[5..], StringComparison.Ordinal))
                 .Sum(x => x.Amount);
-            Check(periodGrants <= periodPeak, $"the period granted {periodGrants} in allowances, more than its most generous plan's {periodPeak}");
+            // (at the monthly rate: an anchored first period, its share of a month)
+            var bound = Prorate(periodPeak, current, current.Start);
+            Check(periodGrants <= bound, $"the period granted {periodGrants} in allowances, more than its most generous plan's {bound}");
             Check(v.PeriodAllowance == level && v.AllowanceWithheld == withheld,
                 $"allowance level {v.PeriodAllowance} (withheld {v.AllowanceWithheld}) but the model has {level} ({withheld})");
         }

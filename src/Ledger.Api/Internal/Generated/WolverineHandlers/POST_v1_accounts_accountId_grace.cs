@@ -14,13 +14,13 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class POST_v1_accounts_accountId_grace : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly FluentValidation.IValidator<Ledger.Api.Entitlements.StatusChangeRequest> _validatorOfStatusChangeRequest;
+        private readonly FluentValidation.IValidator<Ledger.Api.Entitlements.StartGraceRequest> _validatorOfStartGraceRequest;
         private readonly Ledger.Api.Plans.PlanCatalog _planCatalog;
 
-        public POST_v1_accounts_accountId_grace(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, FluentValidation.IValidator<Ledger.Api.Entitlements.StatusChangeRequest> validatorOfStatusChangeRequest, Ledger.Api.Plans.PlanCatalog planCatalog) : base(wolverineHttpOptions)
+        public POST_v1_accounts_accountId_grace(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, FluentValidation.IValidator<Ledger.Api.Entitlements.StartGraceRequest> validatorOfStartGraceRequest, Ledger.Api.Plans.PlanCatalog planCatalog) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
-            _validatorOfStatusChangeRequest = validatorOfStatusChangeRequest;
+            _validatorOfStartGraceRequest = validatorOfStartGraceRequest;
             _planCatalog = planCatalog;
         }
 
@@ -28,11 +28,11 @@ namespace Internal.Generated.WolverineHandlers
         {
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Ledger.Api.Entitlements.EntitlementsEndpoints").SetTag("http.route", "/v1/accounts/{accountId}/grace").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
-            var (body, jsonContinue) = await ReadJsonAsync<Ledger.Api.Entitlements.StatusChangeRequest>(httpContext, true);
+            var (body, jsonContinue) = await ReadJsonAsync<Ledger.Api.Entitlements.StartGraceRequest>(httpContext, true);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             
             // Validate the body
-            var result1 = Ledger.Api.Http.ValidationPolicy.Required<Ledger.Api.Entitlements.StatusChangeRequest>(body, _validatorOfStatusChangeRequest);
+            var result1 = Ledger.Api.Http.ValidationPolicy.Required<Ledger.Api.Entitlements.StartGraceRequest>(body, _validatorOfStartGraceRequest);
 
             // Evaluate whether or not the execution should be stopped based on the IResult value
             if (result1 != null && !(result1 is Wolverine.Http.WolverineContinue))
