@@ -9,6 +9,7 @@ using Ledger.Domain.Usage;
 using Ledger.Projections.Accounts;
 using Ledger.Projections.ReadModel;
 using Marten;
+using Npgsql;
 
 namespace Ledger.Projections.Rebuilds;
 
@@ -71,7 +72,7 @@ public sealed class ProjectionRebuild(IDocumentStore store)
             var stream = await write.Events.FetchForExclusiveWriting<Account>(id, ct);
             if (stream.CurrentVersion != lastVersion && attempt < 3) continue;
             foreach (var document in changes.Store) write.Store(document);
-            foreach (var document in changes.Delete) write.Delete(document);
+            foreach (var delete in changes.Delete) delete(write);
             await write.SaveChangesAsync(ct);
             return result with { Replaced = changes.Store.Count, Deleted = changes.Delete.Count };
         }
@@ -80,7 +81,8 @@ public sealed class ProjectionRebuild(IDocumentStore store)
     private sealed class Changes
     {
         public List<object> Store { get; } = [];
-        public List<object> Delete { get; } = [];
+        /// <summary>Deletions by the row's id (a stray document's body may name another).</summary>
+        public List<Action<IDocumentSession>> Delete { get; } = [];
         public bool IsEmpty => Store.Count == 0 && Delete.Count == 0;
     }
 
@@ -90,10 +92,12 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         var events = await session.Events.FetchStreamAsync(id, token: ct);
         var storedSnapshots = scope.Covers(RebuildScope.Snapshots)
             ? await session.Query<AccountSnapshot>().Where(s => s.AccountId == id).ToListAsync(ct) : [];
-        var replay = Replay(id, events, storedSnapshots, scope.Covers(RebuildScope.Reservations) || scope.Covers(RebuildScope.Usage) || scope.Covers(RebuildScope.Refunds));
+        var records = scope.Covers(RebuildScope.Reservations) || scope.Covers(RebuildScope.Usage) || scope.Covers(RebuildScope.Refunds);
+        var replay = Replay(id, events, storedSnapshots, records);
 
         var differences = new List<ViewDifference>();
         var changes = new Changes();
+        await using var connection = records ? await OpenAsync(ct) : null;
         var serializer = store.Options.Serializer();
         // Documents are compared as the serializer writes them (stored ones read back and written again: fast, and blind to
         // member order); one that differs is then diffed field by field against its JSON as stored, so the report shows
@@ -109,15 +113,51 @@ public sealed class ProjectionRebuild(IDocumentStore store)
                 var sj = s is null ? null : serializer.ToJson(s);
                 var rj = r is null ? null : serializer.ToJson(r);
                 if (sj == rj) continue;
-                var raw = s is null ? null : await session.Json.FindByIdAsync<T>(key, ct);
-                var recomputedJson = rj is null ? null : JsonNode.Parse(rj);
-                var fields = JsonDifferences.Between(raw is null ? null : JsonNode.Parse(raw), recomputedJson).ToList();
-                if (fields.Count == 0) fields = JsonDifferences.Between(sj is null ? null : JsonNode.Parse(sj), recomputedJson).ToList();
-                if (fields.Count == 0) continue; // the same document written in another member order
-                foreach (var (field, was, now) in fields) differences.Add(new ViewDifference(id, view, key, field, was, now));
-                if (r is not null) changes.Store.Add(r);
-                else changes.Delete.Add(s!);
+                Differ(view, key, s is null ? null : await session.Json.FindByIdAsync<T>(key, ct), sj, r, rj);
             }
+        }
+
+        // Records (one per usage, reservation or refund: as many as the events) are compared by PostgreSQL: the recomputed
+        // ones go in as one array, jsonb equality (blind to member order and spacing) leaves out the equal ones, and only
+        // those that differ come back to be read, compared as above and diffed; the equal ones are never deserialized.
+        async Task CompareRecords<T>(string view, string table, IEnumerable<T> recomputed, Func<T, string> idOf) where T : class
+        {
+            var after = recomputed.ToDictionary(idOf, StringComparer.Ordinal);
+            var keys = after.Keys.ToArray();
+            var json = keys.Select(k => serializer.ToJson(after[k])).ToArray();
+            await using var command = new NpgsqlCommand($"""
+                select coalesce(s.id, r.id), s.data::text from
+                  (select id, data from {LedgerStore.Schema}.{table} where data ->> 'accountId' = @account) s
+                  full join unnest(@ids::text[], @docs::jsonb[]) as r(id, data) on s.id = r.id
+                where s.data is distinct from r.data
+                order by 1
+                """, connection);
+            command.Parameters.AddWithValue("account", id);
+            command.Parameters.AddWithValue("ids", keys);
+            command.Parameters.AddWithValue("docs", json);
+            var differing = new List<(string Key, string? Raw)>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct)) differing.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+            foreach (var (key, raw) in differing)
+            {
+                var stored = raw is null ? null : serializer.FromJson<T>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(raw)));
+                var r = after.GetValueOrDefault(key);
+                var sj = stored is null ? null : serializer.ToJson(stored);
+                var rj = r is null ? null : serializer.ToJson(r);
+                if (sj == rj) continue; // stored in an older shape that reads back the same
+                Differ(view, key, raw, sj, r, rj);
+            }
+        }
+
+        void Differ<T>(string view, string key, string? raw, string? sj, T? r, string? rj) where T : class
+        {
+            var recomputedJson = rj is null ? null : JsonNode.Parse(rj);
+            var fields = JsonDifferences.Between(raw is null ? null : JsonNode.Parse(raw), recomputedJson).ToList();
+            if (fields.Count == 0) fields = JsonDifferences.Between(sj is null ? null : JsonNode.Parse(sj), recomputedJson).ToList();
+            if (fields.Count == 0) return; // the same document written in another member order
+            foreach (var (field, was, now) in fields) differences.Add(new ViewDifference(id, view, key, field, was, now));
+            if (r is not null) changes.Store.Add(r);
+            else changes.Delete.Add(write => write.Delete<T>(key));
         }
 
         if (scope.Covers(RebuildScope.Accounts))
@@ -126,14 +166,11 @@ public sealed class ProjectionRebuild(IDocumentStore store)
             await Compare<Account>(RebuildScope.Accounts, stored is null ? [] : [stored], replay.State is null ? [] : [replay.State], a => a.Id);
         }
         if (scope.Covers(RebuildScope.Reservations))
-            await Compare(RebuildScope.Reservations, await session.Query<ReservationRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
-                replay.Records.Reservations.Values, r => r.Id);
+            await CompareRecords(RebuildScope.Reservations, "mt_doc_reservationrecord", replay.Records.Reservations.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Usage))
-            await Compare(RebuildScope.Usage, await session.Query<UsageRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
-                replay.Records.Usages.Values, r => r.Id);
+            await CompareRecords(RebuildScope.Usage, "mt_doc_usagerecord", replay.Records.Usages.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Refunds))
-            await Compare(RebuildScope.Refunds, await session.Query<RefundRecord>().Where(r => r.AccountId == id).ToListAsync(ct),
-                replay.Records.Refunds.Values, r => r.Id);
+            await CompareRecords(RebuildScope.Refunds, "mt_doc_refundrecord", replay.Records.Refunds.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Snapshots))
             await Compare(RebuildScope.Snapshots, storedSnapshots, replay.Snapshots, s => s.Id);
 
@@ -148,6 +185,13 @@ public sealed class ProjectionRebuild(IDocumentStore store)
                 violation = $"{id}: {broken.Message}";
             }
         return (new AccountResult(events.Count, differences, 0, 0, violation), changes, events.Count > 0 ? events[^1].Version : null);
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        return connection;
     }
 
     private sealed record Replayed(Account? State, AccountRecords Records, IReadOnlyList<AccountSnapshot> Snapshots);

@@ -101,6 +101,34 @@ public sealed class RebuildTests(RebuildApp fixture) : IClassFixture<RebuildApp>
     }
 
     [Fact]
+    public async Task Records_compared_in_the_database_report_an_edited_field_and_a_record_no_event_explains()
+    {
+        const string account = "rb-records";
+        await Story(account);
+        var reservation = RecordKeys.For(account, "r1");
+        var ghost = RecordKeys.For(account, "ghost");
+        await Sql("update ledger.mt_doc_reservationrecord set data = jsonb_set(data, '{amount}', '51'::jsonb) where id = @id", ("id", reservation));
+        await Sql("""
+            insert into ledger.mt_doc_usagerecord (id, data, mt_last_modified, mt_version, mt_dotnet_type)
+            select @ghost, jsonb_set(jsonb_set(data, '{usageId}', '"ghost"'), '{id}', to_jsonb(@ghost::text)), mt_last_modified, gen_random_uuid(), mt_dotnet_type
+            from ledger.mt_doc_usagerecord where id = @id
+            """, ("ghost", ghost), ("id", RecordKeys.For(account, "u1")));
+
+        var dry = await Rebuild(new { accountId = account, dryRun = true });
+        var differences = Differences(dry);
+        differences.ShouldContain($"{account}|reservations|{reservation}|amount|51|50");
+        differences.ShouldContain(d => d.StartsWith($"{account}|usage|{ghost}|(document)|", StringComparison.Ordinal) && d.Contains("\"usageId\":\"ghost\""));
+        differences.Count.ShouldBe(2, string.Join('\n', differences));
+
+        var real = await Rebuild(new { accountId = account });
+        Differences(real).ShouldBe(differences);
+        (real.GetProperty("replaced").GetInt32(), real.GetProperty("deleted").GetInt32()).ShouldBe((1, 1));
+        (await Sql("select count(*) from ledger.mt_doc_usagerecord where id = @id", ("id", ghost))).ShouldBe(0L);
+        (await Sql("select data ->> 'amount' from ledger.mt_doc_reservationrecord where id = @id", ("id", reservation))).ShouldBe("50");
+        (await Rebuild(new { accountId = account, dryRun = true })).GetProperty("differencesFound").GetInt32().ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Bad_requests_are_problems_and_a_missing_account_is_404()
     {
         await (await Admin.PostJson("/v1/admin/projections/rebuild", new { projection = "nosuch" })).ShouldBeProblem(400, "validation");
