@@ -23,7 +23,7 @@ done
 [[ $# -gt 0 ]] || { sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 2; }
 server=$(bash scripts/postgres.sh start)
 database="${server/Database=postgres/Database=${LEDGER_AB_DATABASE:-ledger_bench_rebuild}}"
-key=lk_live_rebuildab00000000000000000000000
+key="lk_live_ab_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 port=5197
 hz=$(getconf CLK_TCK)
 cpu_of() { awk -v hz="$hz" '{ printf "%.0f", ($14 + $15) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }

@@ -2566,7 +2566,7 @@ export interface operations {
                      *         {
                      *           "id": "key_01a23899f4ff799ca2f455d6ad5adcdb",
                      *           "name": "acme backend",
-                     *           "prefix": "lk_live_iGz-",
+                     *           "prefix": "lk_live_docs",
                      *           "scopes": [
                      *             "ledger:write",
                      *             "ledger:read"
@@ -2635,14 +2635,14 @@ export interface operations {
                      * @example {
                      *       "id": "key_01a23899f4ff799ca2f455d6ad5adcdb",
                      *       "name": "acme backend",
-                     *       "prefix": "lk_live_iGz-",
+                     *       "prefix": "lk_live_docs",
                      *       "scopes": [
                      *         "ledger:write",
                      *         "ledger:read"
                      *       ],
                      *       "accountId": "acme",
                      *       "createdAt": "2026-12-02T21:12:49.1364259+00:00",
-                     *       "secret": "lk_live_iGz-8c2LlUwyTyH82hprHEWWrrrvf_ls1oRsg0n6B5U"
+                     *       "secret": "lk_live_docs_example_not_a_real_key_000000000000"
                      *     }
                      */
                     "application/json": components["schemas"]["CreatedApiKey"];
@@ -2732,7 +2732,7 @@ export interface operations {
                      * @example {
                      *       "id": "key_01a23899f4ff799ca2f455d6ad5adcdb",
                      *       "name": "acme backend",
-                     *       "prefix": "lk_live_iGz-",
+                     *       "prefix": "lk_live_docs",
                      *       "scopes": [
                      *         "ledger:write",
                      *         "ledger:read"

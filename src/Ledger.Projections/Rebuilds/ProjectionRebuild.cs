@@ -120,21 +120,20 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         // Records (one per usage, reservation or refund: as many as the events) are compared by PostgreSQL: the recomputed
         // ones go in as one array, jsonb equality (blind to member order and spacing) leaves out the equal ones, and only
         // those that differ come back to be read, compared as above and diffed; the equal ones are never deserialized.
-        async Task CompareRecords<T>(string view, string table, IEnumerable<T> recomputed, Func<T, string> idOf) where T : class
+        async Task CompareRecords<T>(string view, IEnumerable<T> recomputed, Func<T, string> idOf) where T : class
         {
             var after = recomputed.ToDictionary(idOf, StringComparer.Ordinal);
-            var keys = after.Keys.ToArray();
-            var json = keys.Select(k => serializer.ToJson(after[k])).ToArray();
+            var json = after.ToDictionary(d => d.Key, d => serializer.ToJson(d.Value), StringComparer.Ordinal);
             await using var command = new NpgsqlCommand($"""
                 select coalesce(s.id, r.id), s.data::text from
-                  (select id, data from {LedgerStore.Schema}.{table} where data ->> 'accountId' = @account) s
+                  (select id, data from {store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName} where data ->> 'accountId' = @account) s
                   full join unnest(@ids::text[], @docs::jsonb[]) as r(id, data) on s.id = r.id
                 where s.data is distinct from r.data
                 order by 1
                 """, connection);
             command.Parameters.AddWithValue("account", id);
-            command.Parameters.AddWithValue("ids", keys);
-            command.Parameters.AddWithValue("docs", json);
+            command.Parameters.AddWithValue("ids", json.Keys.ToArray());
+            command.Parameters.AddWithValue("docs", json.Values.ToArray());
             var differing = new List<(string Key, string? Raw)>();
             await using (var reader = await command.ExecuteReaderAsync(ct))
                 while (await reader.ReadAsync(ct)) differing.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
@@ -143,7 +142,7 @@ public sealed class ProjectionRebuild(IDocumentStore store)
                 var stored = raw is null ? null : serializer.FromJson<T>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(raw)));
                 var r = after.GetValueOrDefault(key);
                 var sj = stored is null ? null : serializer.ToJson(stored);
-                var rj = r is null ? null : serializer.ToJson(r);
+                var rj = json.GetValueOrDefault(key);
                 if (sj == rj) continue; // stored in an older shape that reads back the same
                 Differ(view, key, raw, sj, r, rj);
             }
@@ -166,11 +165,11 @@ public sealed class ProjectionRebuild(IDocumentStore store)
             await Compare<Account>(RebuildScope.Accounts, stored is null ? [] : [stored], replay.State is null ? [] : [replay.State], a => a.Id);
         }
         if (scope.Covers(RebuildScope.Reservations))
-            await CompareRecords(RebuildScope.Reservations, "mt_doc_reservationrecord", replay.Records.Reservations.Values, r => r.Id);
+            await CompareRecords(RebuildScope.Reservations, replay.Records.Reservations.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Usage))
-            await CompareRecords(RebuildScope.Usage, "mt_doc_usagerecord", replay.Records.Usages.Values, r => r.Id);
+            await CompareRecords(RebuildScope.Usage, replay.Records.Usages.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Refunds))
-            await CompareRecords(RebuildScope.Refunds, "mt_doc_refundrecord", replay.Records.Refunds.Values, r => r.Id);
+            await CompareRecords(RebuildScope.Refunds, replay.Records.Refunds.Values, r => r.Id);
         if (scope.Covers(RebuildScope.Snapshots))
             await Compare(RebuildScope.Snapshots, storedSnapshots, replay.Snapshots, s => s.Id);
 

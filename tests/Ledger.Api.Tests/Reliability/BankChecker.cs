@@ -41,14 +41,13 @@ public sealed class BankChecker(string database, BankHistory history, IReadOnlyL
         using var store = new DocumentStore(ServiceStore.Configure(new StoreOptions(), database, TimeProvider.System));
         var entries = history.Entries.ToList();
 
-        // let every timer that is due fire (the last abandoned hold or expiring grant, plus the polling interval)
+        // wait until every timer of the run fired: the last abandoned hold or expiring grant (within a minute), then 90 s
         var due = entries.Select(e => e.Op.ExpiresAt).OfType<DateTimeOffset>().Where(t => t < DateTimeOffset.UtcNow.AddMinutes(1)).DefaultIfEmpty(DateTimeOffset.UtcNow).Max();
-        if (due > DateTimeOffset.UtcNow) await Task.Delay(due - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3), ct);
         var streams = await Eventually.Until(async () =>
         {
             var read = await ReadAsync(store, ct);
-            return TimersPending(read, entries) == 0 ? read : null;
-        }, TimeSpan.FromSeconds(90), () => $"seed {seed}: timers still pending 90 s after they were due");
+            return TimersPending(read, due) == 0 ? read : null;
+        }, due - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(90), () => $"seed {seed}: timers still pending 90 s after they were due");
 
         CheckOperations(entries, streams);
         CheckReplay(streams, await LoadViews(store, streams.Keys, ct));
@@ -80,15 +79,16 @@ public sealed class BankChecker(string database, BankHistory history, IReadOnlyL
     }
 
     /// <summary>Abandoned holds not yet resolved, and grants past their expiry still lending credits.</summary>
-    private static int TimersPending(Dictionary<string, IReadOnlyList<IEvent>> streams, List<(BankOp Op, BankOutcome Outcome)> entries)
+    /// <summary>Open holds and unexpired blocks with credits left that fall due by <paramref name="due"/>, or are already due.</summary>
+    private static int TimersPending(Dictionary<string, IReadOnlyList<IEvent>> streams, DateTimeOffset due)
     {
         var pending = 0;
+        var until = due > DateTimeOffset.UtcNow ? due : DateTimeOffset.UtcNow.AddSeconds(-1);
         foreach (var (account, events) in streams)
         {
             var state = Replay(events).Last().State;
-            var now = DateTimeOffset.UtcNow;
-            pending += state?.Holds.Values.Count(h => h.ExpiresAt < now.AddSeconds(-1)) ?? 0;
-            pending += state?.Blocks.Values.Count(b => b.ExpiresAt is { } at && at < now.AddSeconds(-1) && b.Expired == 0 && b.Unheld > 0) ?? 0;
+            pending += state?.Holds.Values.Count(h => h.ExpiresAt <= until) ?? 0;
+            pending += state?.Blocks.Values.Count(b => b.ExpiresAt is { } at && at <= until && b.Expired == 0 && b.Unheld > 0) ?? 0;
         }
         return pending;
     }
