@@ -55,8 +55,13 @@ public sealed class StripeSendScriptTests(StripeSendApp fixture) : IClassFixture
         // the partial refund before its purchase: parked, then applied when the purchase arrives
         var answers = await Send(["02-charge-refunded-partial.json", "01-checkout-session-completed.json", "01-checkout-session-completed.json"]);
         Assert.Equal(["parked", "processed", "processed (again)"], answers.Select(Outcome));
-        var stripeEvent = await (await Admin.GetAsync("/v1/admin/stripe-events/evt_demo_refund_1", Ct)).ShouldBe(200);
-        Assert.Equal("processed", stripeEvent.GetProperty("status").GetString()); // re-applied after the purchase
+        // re-applied after the purchase, by a durable message the purchase sends: wait for it
+        var status = await Eventually.Until(async () =>
+        {
+            var read = await (await Admin.GetAsync("/v1/admin/stripe-events/evt_demo_refund_1", Ct)).ShouldBe(200);
+            return read.GetProperty("status").GetString() is var current && current != "parked" ? current : null;
+        }, TimeSpan.FromSeconds(30), () => "the parked refund was not re-applied after its purchase arrived");
+        Assert.Equal("processed", status);
         var balance = (await Account()).GetProperty("balance");
         Assert.Equal((10_000 + 500, 172), (balance.GetProperty("granted").GetInt64(), balance.GetProperty("voided").GetInt64()));
 
