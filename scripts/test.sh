@@ -34,13 +34,17 @@ HARD_TIMEOUT=${LEDGER_TEST_HARD_TIMEOUT:-35m}
 read -r -a EXTRA_ARGS <<<"${LEDGER_TEST_ARGS:-}"
 
 total_passed=0 total_failed=0 total_skipped=0
-problems=()
+problems=() failures=()
 run_started=$SECONDS
 
 section() { printf '\n==== %s ====\n' "$*"; }
 
 finish() {
     local code=$1
+    if [[ ${#failures[@]} -gt 0 ]]; then
+        section "failed tests"
+        printf '  %s\n' "${failures[@]}"
+    fi
     if [[ ${#problems[@]} -gt 0 ]]; then
         section "problems"
         printf '  - %s\n' "${problems[@]}"
@@ -64,6 +68,27 @@ mtp_count() {
     local file=$1 name=$2 value
     value=$(sed -n '/^Test run summary/,$p' "$file" | grep -o "^  $name: [0-9]*" | head -n 1 | grep -o '[0-9]\+' || true)
     echo "${value:-0}"
+}
+
+# Names every failed test of a TRX report with the first lines of its message, so the end of a red run's output says
+# what failed (a CI log is often read from its tail). Falls back to MTP's "failed" lines when python3 is missing.
+failed_tests() {
+    local trx=$1 console=$2
+    if command -v python3 >/dev/null 2>&1 && [[ -s "$trx" ]]; then
+        python3 - "$trx" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") in ("Passed", "NotExecuted"):
+        continue
+    print(f"{r.get('testName')} ({r.get('outcome')}, {r.get('duration')})")
+    message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+    for line in ((message.text or "") if message is not None else "").strip().splitlines()[:6]:
+        print(f"      {line[:300]}")
+PY
+    else
+        grep -E '^\s*failed ' "$console" | head -n 20 || true
+    fi
 }
 
 # ---- build ------------------------------------------------------------------------------------
@@ -164,6 +189,9 @@ for project in "${projects[@]}"; do
             note+=" (DID NOT FINISH, exit code $rc)"
             ;;
     esac
+    if [[ $failed -gt 0 ]]; then
+        while IFS= read -r line; do failures+=("$name: $line"); done < <(failed_tests "$trx" "$results/console.log")
+    fi
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
     total_skipped=$((total_skipped + skipped))
