@@ -102,6 +102,23 @@ public sealed class LedgerClient : IDisposable
     public Task<int> Get(string path, CancellationToken ct, bool anonymous = false) =>
         Status(HttpMethod.Get, path, null, ct, anonymous);
 
+    /// <summary>
+    /// One counter from the service's Prometheus scrape (<c>/metrics</c>, anonymous unless the operator said otherwise), summed
+    /// over its series; null when the service does not export it (telemetry off, metrics behind the admin key).
+    /// </summary>
+    public async Task<double?> Metric(string name, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Get, "/metrics", null, anonymous: true);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        if (!response.IsSuccessStatusCode) return null;
+        double? sum = null;
+        foreach (var line in (await response.Content.ReadAsStringAsync(ct)).Split('\n'))
+            if (line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' '
+                && double.TryParse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var value))
+                sum = (sum ?? 0) + value;
+        return sum;
+    }
+
     /// <summary>Posts raw bytes exactly as given (a webhook's signature covers them); reads the whole answer.</summary>
     public async Task<int> PostRaw(string path, byte[] body, IEnumerable<(string Name, string Value)> headers, CancellationToken ct)
     {

@@ -54,7 +54,7 @@ public sealed class HotScenario(Options options) : SpendingScenario(options)
             (i, steps, t) => scarceSpending.Mixed("o", i, steps, t), ct);
 
         report.Figure("setup", $"throughput: one account on plan {Plan} with {Format.Count(AmpleCredits)} more credits granted, {_clients} clients, " +
-            $"1-100 credits reserved, committed 1-the hold; warm-up {WarmupDuration.TotalSeconds:N0} s. Overspend burst: one account on plan " +
+            $"1-100 credits reserved, committed 1-the hold; {WarmupSummary}. Overspend burst: one account on plan " +
             $"{OverspendPlan} (overage blocked) with {Format.Count(Math.Max(credits, allowance))} credits, {_overspendOperations} operations " +
             $"(half reserve+commit with {OverHoldShare:P0} of the commits above the hold, half usage) asking about {Format.Count((long)(_overspendOperations * CreditsAskedPerOperation))} credits");
         Headline(report, context, m, SqlLedger, SimpleUpdate, PairsTarget, reserveP99TargetMs: null);

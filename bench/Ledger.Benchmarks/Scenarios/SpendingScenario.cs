@@ -12,7 +12,7 @@ public abstract class SpendingScenario(Options options) : Scenario
 {
     protected readonly TimeSpan MaxRateDuration = options.MaxRateDuration;
     protected readonly TimeSpan LatencyDuration = options.LatencyDuration;
-    protected readonly TimeSpan WarmupDuration = options.WarmupDuration;
+    protected string WarmupSummary = "";
     protected readonly string RunTag = Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>The key the load runs with: read and write, as a SaaS backend's (not the admin key).</summary>
@@ -34,8 +34,9 @@ public abstract class SpendingScenario(Options options) : Scenario
     /// <summary>Warm-up, then the four measured phases: pairs and usage at their maximum rate, then at half of it.</summary>
     protected async Task<SpendingPhases> Measure(BenchContext context, Spending spending, int clients, CancellationToken ct)
     {
-        Console.WriteLine($"  warm-up: {WarmupDuration.TotalSeconds:N0} s of pairs and usage (not counted)");
-        await LoadGenerator.RunFor(WarmupDuration, clients, (i, t) => spending.Mixed("w", i, new StepTimer(), t), ct);
+        // each slice its own ids: the generator numbers operations from 0 again, and an id used before is a replay
+        WarmupSummary = await Warmup.UntilSettled(context, options, "5 s of pairs and usage", slice =>
+            LoadGenerator.RunFor(TimeSpan.FromSeconds(5), clients, (i, t) => spending.Mixed($"w{slice}", i, new StepTimer(), t), ct));
 
         var pairs = await Phase.MaxRate(context, "reserve+commit, max rate", "pairs", MaxRateDuration, clients,
             (i, steps, t) => spending.Pair("p", i, steps, t), ct);
@@ -101,7 +102,7 @@ public sealed class DistinctScenario(Options options) : SpendingScenario(options
         var m = await Measure(context, spending, _clients, ct);
 
         report.Figure("setup", $"{_accounts:N0} accounts on plan {Plan} (opened in {opening.TotalSeconds:N1} s), {_clients} clients, " +
-            $"each operation on a random account, 1-100 credits reserved, committed 1-the hold; warm-up {WarmupDuration.TotalSeconds:N0} s");
+            $"each operation on a random account, 1-100 credits reserved, committed 1-the hold; {WarmupSummary}");
         Headline(report, context, m, SqlLedger, SimpleUpdate, PairsTarget, ReserveP99TargetMs);
         report.Answers(m.All, context.Api);
         foreach (var phase in m.All) report.Phase(phase);

@@ -22,7 +22,7 @@ public sealed class WebhooksScenario(Options options) : Scenario
 
     private readonly int _accounts = options.Int("webhooks-accounts", 500);
     private readonly int _events = options.Int("webhooks-events", 6000);
-    private readonly int _warmupEvents = options.Int("webhooks-warmup-events", 200);
+    private readonly int _warmupEvents = options.Int("webhooks-warmup-events", 500);
     private readonly int _clients = options.Clients;
     private readonly int _seed = options.Int("seed", 20261123);
     private readonly TimeSpan _latency = options.LatencyDuration;
@@ -58,14 +58,18 @@ public sealed class WebhooksScenario(Options options) : Scenario
             return StripeDeliveries.CheckoutCompleted(accountIds[random.Next(accountIds.Count)], pack.Id, pack.Credits,
                 pack.PriceMinor, pack.Currency, paid, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         }
-        var warmup = Enumerable.Range(0, _warmupEvents).Select(_ => NewPurchase()).ToList();
+        var warmup = new List<Purchase>();
         var measured = Enumerable.Range(0, _events).Select(_ => NewPurchase()).ToList();
 
         Task<int> Deliver(Purchase purchase, CancellationToken t) => api.PostRaw("/v1/webhooks/stripe", purchase.Body,
             [("Stripe-Signature", StripeDeliveries.Signature(context.WebhookSecret, purchase.Body, DateTimeOffset.UtcNow.ToUnixTimeSeconds()))], t);
 
-        Console.WriteLine($"  warm-up: {warmup.Count * DeliveriesPerEvent} deliveries (not counted)");
-        await LoadGenerator.Run(Deliveries(warmup, random), _clients, Deliver, ct);
+        var warmupSummary = await Warmup.UntilSettled(context, options, $"{_warmupEvents} new events delivered {DeliveriesPerEvent}x", _ =>
+        {
+            var slice = Enumerable.Range(0, _warmupEvents).Select(_ => NewPurchase()).ToList();
+            warmup.AddRange(slice);
+            return LoadGenerator.Run(Deliveries(slice, random), _clients, Deliver, ct);
+        });
 
         var deliveries = Deliveries(measured, random);
         Console.WriteLine($"  measuring: {deliveries.Count} deliveries of {measured.Count} events, {_clients} clients");
@@ -83,7 +87,7 @@ public sealed class WebhooksScenario(Options options) : Scenario
         var paidCount = measured.Count(p => p.Paid);
         report.Figure("setup", $"{_accounts} accounts ({Plan}), {measured.Count} unique events ({paidCount} paid, {measured.Count - paidCount} unpaid), " +
             $"each delivered {DeliveriesPerEvent}x shuffled = {deliveries.Count} deliveries, {_clients} clients, " +
-            $"after {warmup.Count * DeliveriesPerEvent} warm-up deliveries");
+            $"after {warmup.Count * DeliveriesPerEvent} warm-up deliveries; {warmupSummary}");
         report.Target("deliveries/s", Format.Rate(load.PerSecond), $">= {Format.Rate(TargetDeliveriesPerSecond)}",
             load.PerSecond >= TargetDeliveriesPerSecond);
         report.Ratio("deliveries/s", load.PerSecond, context.Baselines, BaselineSpec.SimpleUpdate(_clients));
