@@ -34,6 +34,7 @@ public sealed partial class StripeEvents(
 {
     public const string Actor = "stripe";
     private const int MaxStateRaces = 5;
+    private readonly string _records = store.Options.FindOrResolveDocumentType(typeof(StripeEventRecord)).TableName.QualifiedName;
 
     /// <summary>A delivery whose signature was verified.</summary>
     public async Task<StripeDelivery> Receive(StripeEventView e, string payload)
@@ -89,8 +90,14 @@ public sealed partial class StripeEvents(
     private async Task<StripeDelivery> Repeated(StripeEventRecord record)
     {
         await using var session = store.LightweightSession();
-        // one patch statement for both fields: redeliveries are half of all webhook traffic
-        session.Patch<StripeEventRecord>(record.Id).Increment(x => x.Deliveries).Set(x => x.LastDeliveredAt, clock.GetUtcNow());
+        // One statement for both fields, the increment done by PostgreSQL under the row's lock: redeliveries are half of
+        // all webhook traffic, and Marten's patch (its plpgsql mt_jsonb_patch) was the costliest statement of the webhook
+        // path (pg_stat_statements: 0.63 ms a call, against 0.30 for inserting the whole record), so plain jsonb_set.
+        session.QueueSqlCommand($$"""
+            update {{_records}} set data = jsonb_set(jsonb_set(data, '{deliveries}', to_jsonb(coalesce((data ->> 'deliveries')::int, 0) + 1)),
+              '{lastDeliveredAt}', ?::jsonb), mt_last_modified = transaction_timestamp()
+            where id = ?
+            """, store.Options.Serializer().ToJson(clock.GetUtcNow()), record.Id);
         await session.SaveChangesAsync();
         return new StripeDelivery(record, Duplicate: true);
     }
