@@ -70,7 +70,7 @@ mtp_count() {
     echo "${value:-0}"
 }
 
-# Names every failed test of a TRX report with the first lines of its message, so the end of a red run's output says
+# Names the failed tests of a TRX report (the first 20) with the first lines of their messages, so the end of a red run's output says
 # what failed (a CI log is often read from its tail). Falls back to MTP's "failed" lines when python3 is missing.
 failed_tests() {
     local trx=$1 console=$2
@@ -78,13 +78,14 @@ failed_tests() {
         python3 - "$trx" <<'PY' || true
 import sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
-for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
-    if r.get("outcome") in ("Passed", "NotExecuted"):
-        continue
+failed = [r for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns) if r.get("outcome") not in ("Passed", "NotExecuted")]
+for r in failed[:20]:
     print(f"{r.get('testName')} ({r.get('outcome')}, {r.get('duration')})")
     message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
     for line in ((message.text or "") if message is not None else "").strip().splitlines()[:6]:
         print(f"      {line[:300]}")
+if len(failed) > 20:
+    print(f"... and {len(failed) - 20} more (the TRX report names them all)")
 PY
     else
         grep -E '^\s*failed ' "$console" | head -n 20 || true
