@@ -40,7 +40,9 @@ public static class ErrorHandling
 
     public static Task WriteFor(HttpContext context, Exception? error)
     {
-        var json = Find<JsonException>(error);
+        // Only a body can hold the client's JSON (the body guard reads every POST body first); a JsonException in a request
+        // without one is the server's own data failing to read back, which is no field of the client's.
+        var json = HasBody(context.Request) ? Find<JsonException>(error) : null;
         if (json is not null)
         {
             var (field, message) = Blame(json);

@@ -18,7 +18,8 @@ public static class JsonDifferences
                     foreach (var d in Between(a[i], b[i], $"{path}[{i}]")) yield return d;
                 break;
             default:
-                if (!JsonNode.DeepEquals(stored, recomputed)) yield return (path == "" ? "(document)" : path, Text(stored), Text(recomputed));
+                // values as written: 100.0 and 100 are one number to jsonb, but a long field cannot read the first back
+                if (stored?.GetValueKind() != recomputed?.GetValueKind() || Text(stored) != Text(recomputed)) yield return (path == "" ? "(document)" : path, Text(stored), Text(recomputed));
                 break;
         }
     }
@@ -28,7 +29,7 @@ public static class JsonDifferences
     private static string? Text(JsonNode? node) => node switch
     {
         null => null,
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
         _ => node.ToJsonString(),
     };
 }

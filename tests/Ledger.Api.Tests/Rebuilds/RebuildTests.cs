@@ -101,31 +101,60 @@ public sealed class RebuildTests(RebuildApp fixture) : IClassFixture<RebuildApp>
     }
 
     [Fact]
-    public async Task Records_compared_in_the_database_report_an_edited_field_and_a_record_no_event_explains()
+    public async Task Records_compared_as_json_values_report_an_edited_field_a_missing_record_and_one_no_event_explains()
     {
         const string account = "rb-records";
         await Story(account);
+        await (await Admin.PostJson($"/v1/accounts/{account}/usage", new { usageId = "u2", amount = 7 })).ShouldBe(201);
         var reservation = RecordKeys.For(account, "r1");
         var ghost = RecordKeys.For(account, "ghost");
+        var missing = RecordKeys.For(account, "u2");
         await Sql("update ledger.mt_doc_reservationrecord set data = jsonb_set(data, '{amount}', '51'::jsonb) where id = @id", ("id", reservation));
         await Sql("""
             insert into ledger.mt_doc_usagerecord (id, data, mt_last_modified, mt_version, mt_dotnet_type)
             select @ghost, jsonb_set(jsonb_set(data, '{usageId}', '"ghost"'), '{id}', to_jsonb(@ghost::text)), mt_last_modified, gen_random_uuid(), mt_dotnet_type
             from ledger.mt_doc_usagerecord where id = @id
             """, ("ghost", ghost), ("id", RecordKeys.For(account, "u1")));
+        await Sql("delete from ledger.mt_doc_usagerecord where id = @id", ("id", missing));
+        // the same number to jsonb, but not one the service can read back into a whole number: a difference
+        await Sql("update ledger.mt_doc_usagerecord set data = jsonb_set(data, '{amount}', '100.0'::jsonb) where id = @id", ("id", RecordKeys.For(account, "u1")));
 
         var dry = await Rebuild(new { accountId = account, dryRun = true });
         var differences = Differences(dry);
         differences.ShouldContain($"{account}|reservations|{reservation}|amount|51|50");
         differences.ShouldContain(d => d.StartsWith($"{account}|usage|{ghost}|(document)|", StringComparison.Ordinal) && d.Contains("\"usageId\":\"ghost\""));
-        differences.Count.ShouldBe(2, string.Join('\n', differences));
+        differences.ShouldContain(d => d.StartsWith($"{account}|usage|{missing}|(document)||", StringComparison.Ordinal) && d.Contains("\"usageId\":\"u2\""));
+        differences.ShouldContain($"{account}|usage|{RecordKeys.For(account, "u1")}|amount|100.0|100");
+        differences.Count.ShouldBe(4, string.Join('\n', differences));
 
         var real = await Rebuild(new { accountId = account });
         Differences(real).ShouldBe(differences);
-        (real.GetProperty("replaced").GetInt32(), real.GetProperty("deleted").GetInt32()).ShouldBe((1, 1));
+        (real.GetProperty("replaced").GetInt32(), real.GetProperty("deleted").GetInt32()).ShouldBe((3, 1));
         (await Sql("select count(*) from ledger.mt_doc_usagerecord where id = @id", ("id", ghost))).ShouldBe(0L);
+        (await Sql("select data ->> 'amount' from ledger.mt_doc_usagerecord where id = @id", ("id", missing))).ShouldBe("7");
         (await Sql("select data ->> 'amount' from ledger.mt_doc_reservationrecord where id = @id", ("id", reservation))).ShouldBe("50");
         (await Rebuild(new { accountId = account, dryRun = true })).GetProperty("differencesFound").GetInt32().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_document_edited_into_a_shape_the_service_cannot_read_is_a_difference_and_a_server_error_not_the_clients()
+    {
+        const string account = "rb-unreadable";
+        await Story(account);
+        var consumed = (string?)await StoredConsumed(account);
+        await Sql("update ledger.mt_doc_account set data = jsonb_set(data, '{blocks,base,consumed}', '\"lots\"'::jsonb) where id = @id", ("id", account));
+
+        // reading it fails on the server's side: a 500 problem, not a 400 blaming a field the client never sent
+        var read = await Admin.GetAsync($"/v1/accounts/{account}", Ct);
+        ((int)read.StatusCode).ShouldBe(500);
+        (await read.Content.ReadAsStringAsync(Ct)).ShouldContain("internal-error");
+
+        var dry = await Rebuild(new { accountId = account, dryRun = true });
+        Differences(dry).ShouldBe([$"{account}|accounts|{account}|blocks.base.consumed|lots|{consumed}"]);
+        var real = await Rebuild(new { accountId = account });
+        real.GetProperty("replaced").GetInt32().ShouldBe(1);
+        (await StoredConsumed(account)).ShouldBe(consumed);
+        (await Admin.GetAsync($"/v1/accounts/{account}", Ct)).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
     }
 
     [Fact]
