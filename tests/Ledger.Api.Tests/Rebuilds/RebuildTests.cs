@@ -149,11 +149,20 @@ public sealed class RebuildTests(RebuildApp fixture) : IClassFixture<RebuildApp>
         ((int)read.StatusCode).ShouldBe(500);
         (await read.Content.ReadAsStringAsync(Ct)).ShouldContain("internal-error");
 
+        // and a snapshot no event explains, in a shape no snapshot can be read from
+        var bogus = $"{account}:bogus";
+        await Sql("insert into ledger.mt_doc_accountsnapshot (id, data) values (@id, @data::jsonb)",
+            ("id", bogus), ("data", $$"""{"id": "{{bogus}}", "accountId": "{{account}}", "version": 1, "instant": "2026-12-03T00:00:00+00:00", "state": "not an account"}"""));
+
         var dry = await Rebuild(new { accountId = account, dryRun = true });
-        Differences(dry).ShouldBe([$"{account}|accounts|{account}|blocks.base.consumed|lots|{consumed}"]);
+        var differences = Differences(dry);
+        differences.ShouldContain($"{account}|accounts|{account}|blocks.base.consumed|lots|{consumed}");
+        differences.ShouldContain(d => d.StartsWith($"{account}|snapshots|{bogus}|(document)|", StringComparison.Ordinal) && d.Contains("not an account"));
+        differences.Count.ShouldBe(2, string.Join('\n', differences));
         var real = await Rebuild(new { accountId = account });
-        real.GetProperty("replaced").GetInt32().ShouldBe(1);
+        (real.GetProperty("replaced").GetInt32(), real.GetProperty("deleted").GetInt32()).ShouldBe((1, 1));
         (await StoredConsumed(account)).ShouldBe(consumed);
+        (await Sql("select count(*) from ledger.mt_doc_accountsnapshot where id = @id", ("id", bogus))).ShouldBe(0L);
         (await Admin.GetAsync($"/v1/accounts/{account}", Ct)).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
     }
 
