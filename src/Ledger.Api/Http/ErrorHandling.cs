@@ -40,9 +40,10 @@ public static class ErrorHandling
 
     public static Task WriteFor(HttpContext context, Exception? error)
     {
-        // Only a body can hold the client's JSON (the body guard reads every POST body first); a JsonException in a request
-        // without one is the server's own data failing to read back, which is no field of the client's.
-        var json = HasBody(context.Request) ? Find<JsonException>(error) : null;
+        // Only a body can hold the client's JSON, and once the body guard has read it as the endpoint's type it cannot fail
+        // again: a JsonException in a request without a body, or after that, is the server's own data failing to read
+        // back (a stored document edited by hand), which is no field of the client's.
+        var json = HasBody(context.Request) && !context.Items.ContainsKey(JsonBodyGuard.TypedBodyRead) ? Find<JsonException>(error) : null;
         if (json is not null)
         {
             var (field, message) = Blame(json);

@@ -14,6 +14,9 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
 {
     private readonly JsonSerializerOptions _options = json.Value.SerializerOptions;
 
+    /// <summary>Set once the body was read as the endpoint's type: a JsonException after that is not the body's.</summary>
+    public static readonly object TypedBodyRead = new();
+
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
@@ -46,7 +49,11 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<JsonOptions> js
                     return;
                 }
             }
-            if (bodyType is not null) JsonSerializer.Deserialize(body.Span, bodyType, _options);
+            if (bodyType is not null)
+            {
+                JsonSerializer.Deserialize(body.Span, bodyType, _options);
+                context.Items[TypedBodyRead] = true;
+            }
         }
         catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
         {

@@ -144,10 +144,14 @@ public sealed class RebuildTests(RebuildApp fixture) : IClassFixture<RebuildApp>
         var consumed = (string?)await StoredConsumed(account);
         await Sql("update ledger.mt_doc_account set data = jsonb_set(data, '{blocks,base,consumed}', '\"lots\"'::jsonb) where id = @id", ("id", account));
 
-        // reading it fails on the server's side: a 500 problem, not a 400 blaming a field the client never sent
+        // reading it fails on the server's side, for a read and for a write with a valid body: a 500 problem, not a 400
+        // blaming a field the client never sent
         var read = await Admin.GetAsync($"/v1/accounts/{account}", Ct);
         ((int)read.StatusCode).ShouldBe(500);
         (await read.Content.ReadAsStringAsync(Ct)).ShouldContain("internal-error");
+        var write = await Admin.PostJson($"/v1/accounts/{account}/usage", new { usageId = "u-after", amount = 1 });
+        ((int)write.StatusCode).ShouldBe(500);
+        (await write.Content.ReadAsStringAsync(Ct)).ShouldContain("internal-error");
 
         // and a snapshot no event explains, in a shape no snapshot can be read from
         var bogus = $"{account}:bogus";
