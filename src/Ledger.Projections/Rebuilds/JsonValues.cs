@@ -10,7 +10,7 @@ namespace Ledger.Projections.Rebuilds;
 /// different values the same; where it cannot tell cheaply (a number or string spelled another way, an escaped
 /// member name) it answers no, and the rebuild's slower comparison of the deserialized documents decides
 /// (<see cref="ProjectionRebuild"/>). <see cref="JsonElement.DeepEquals"/> decides the same, but builds a dictionary of
-/// member names for every object whose members are in another order: a third of a warm rebuild's CPU went there.
+/// member names for every object whose members are in another order: 13 % of a warm rebuild's CPU samples went there.
 /// </summary>
 public static class JsonValues
 {
