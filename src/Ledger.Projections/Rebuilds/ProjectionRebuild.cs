@@ -103,7 +103,7 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         var unreadableSnapshots = new Dictionary<string, string>(StringComparer.Ordinal);
         if (scope.Covers(RebuildScope.Snapshots))
             await foreach (var (key, raw) in Stored<AccountSnapshot>(connection, id, ct))
-                if (Readable<AccountSnapshot>(Encoding.UTF8.GetString(raw)) is { } snapshot) storedSnapshots.Add(snapshot);
+                if (Readable<AccountSnapshot>(raw) is { } snapshot) storedSnapshots.Add(snapshot);
                 else unreadableSnapshots[key] = Encoding.UTF8.GetString(raw);
         var records = scope.Covers(RebuildScope.Reservations) || scope.Covers(RebuildScope.Usage) || scope.Covers(RebuildScope.Refunds);
         var replay = Replay(id, events, storedSnapshots, records);
@@ -138,13 +138,13 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         {
             var after = recomputed.ToDictionary(idOf, StringComparer.Ordinal);
             var unseen = new HashSet<string>(after.Keys, StringComparer.Ordinal);
-            var differing = new List<(string Key, string? Raw)>();
+            var differing = new List<(string Key, byte[]? Raw)>();
             await foreach (var (key, raw) in Stored<T>(connection, id, ct))
             {
                 if (unseen.Remove(key) && SameJson(raw, after[key])) continue;
-                differing.Add((key, Encoding.UTF8.GetString(raw)));
+                differing.Add((key, raw));
             }
-            differing.AddRange(unseen.Select(key => (key, (string?)null)));
+            differing.AddRange(unseen.Select(key => (key, (byte[]?)null)));
             foreach (var (key, raw) in differing.OrderBy(d => d.Key, StringComparer.Ordinal))
             {
                 var stored = raw is null ? null : Readable<T>(raw);
@@ -152,16 +152,16 @@ public sealed class ProjectionRebuild(IDocumentStore store)
                 var sj = stored is null ? null : serializer.ToJson(stored);
                 var rj = r is null ? null : serializer.ToJson(r);
                 if (stored is not null && sj == rj) continue; // stored in an older shape that reads back the same
-                Differ(view, key, raw, sj, r, rj);
+                Differ(view, key, raw is null ? null : Encoding.UTF8.GetString(raw), sj, r, rj);
             }
         }
 
         // A stored document the service cannot read back (edited by hand into the wrong type) differs from any recomputed one.
-        T? Readable<T>(string raw) where T : class
+        T? Readable<T>(byte[] raw) where T : class
         {
             try
             {
-                return serializer.FromJson<T>(new MemoryStream(Encoding.UTF8.GetBytes(raw)));
+                return serializer.FromJson<T>(new MemoryStream(raw, writable: false));
             }
             catch (JsonException)
             {
@@ -192,7 +192,7 @@ public sealed class ProjectionRebuild(IDocumentStore store)
         if (scope.Covers(RebuildScope.Accounts))
         {
             var raw = await session.Json.FindByIdAsync<Account>(id, ct);
-            var stored = raw is null ? null : Readable<Account>(raw);
+            var stored = raw is null ? null : Readable<Account>(Encoding.UTF8.GetBytes(raw));
             if (raw is not null && stored is null)
                 Differ(RebuildScope.Accounts, id, raw, null, replay.State, replay.State is null ? null : serializer.ToJson(replay.State));
             else
